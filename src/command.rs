@@ -1,0 +1,160 @@
+//! Messages between the UI and the poller thread.
+//!
+//! Snapshots flow one way on a latest-wins channel ([`Feed`]); the UI sends
+//! [`Command`]s back on their own channel and the poller answers each with
+//! [`Reply`]s on a third, lossless one.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::snapshot::{Session, Snapshot};
+
+/// What the poller publishes on the latest-wins channel.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// A fresh poll.
+    Snapshot(Arc<Snapshot>),
+    /// The connection is down; the poller retries with backoff.
+    Down {
+        since: SystemTime,
+        last_error: String,
+        attempts: u32,
+    },
+}
+
+/// How a session is killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KillMode {
+    /// `KILL CONNECTION`: the session is gone, its transaction rolled back.
+    Connection,
+    /// `KILL QUERY`: the statement stops, the connection stays.
+    Query,
+}
+
+impl KillMode {
+    /// Short verb for messages ("killed", "stopped the query of").
+    pub fn label(self) -> &'static str {
+        match self {
+            KillMode::Connection => "KILL CONNECTION",
+            KillMode::Query => "KILL QUERY",
+        }
+    }
+}
+
+/// How the KILL statement is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KillMethod {
+    /// `KILL [CONNECTION|QUERY] id`.
+    #[default]
+    Sql,
+    /// Amazon RDS: `CALL mysql.rds_kill(id)` / `CALL mysql.rds_kill_query(id)`.
+    Rds,
+}
+
+/// What must still hold, at kill time, for a target to be killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum Expect {
+    /// Same id, user and host as confirmed; nothing more.
+    Same,
+    /// Still `Sleep`, idle at least this long.
+    IdleAtLeast {
+        #[serde(with = "crate::command::millis")]
+        min: Duration,
+    },
+    /// Still running (not `Sleep`) for at least this long.
+    RunningAtLeast {
+        #[serde(with = "crate::command::millis")]
+        min: Duration,
+    },
+}
+
+/// One session the user confirmed for killing, as it looked then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillTarget {
+    pub session: Session,
+    pub expect: Expect,
+}
+
+/// A request from the UI to the poller.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Kill these sessions, re-checking each just before its KILL.
+    Kill {
+        /// Echoed in every reply so the UI can match them.
+        request: u64,
+        mode: KillMode,
+        targets: Vec<KillTarget>,
+        /// Free text for the audit log ("idle kill, threshold 5m").
+        why: String,
+    },
+    /// Poll now instead of waiting for the next tick.
+    Refresh,
+}
+
+/// What happened to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result", content = "detail")]
+pub enum KillOutcome {
+    Killed,
+    /// Not killed because it no longer matched what was confirmed (or is gone).
+    Skipped(String),
+    /// The server refused or failed.
+    Failed(String),
+}
+
+/// Counts of a finished (or running) kill batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct KillTally {
+    pub killed: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+impl KillTally {
+    /// Adds one outcome.
+    pub fn add(&mut self, outcome: &KillOutcome) {
+        match outcome {
+            KillOutcome::Killed => self.killed += 1,
+            KillOutcome::Skipped(_) => self.skipped += 1,
+            KillOutcome::Failed(_) => self.failed += 1,
+        }
+    }
+
+    /// Outcomes counted so far.
+    pub fn done(&self) -> usize {
+        self.killed + self.skipped + self.failed
+    }
+}
+
+/// The poller's answer to a [`Command`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A batch is under way.
+    KillProgress {
+        request: u64,
+        total: usize,
+        tally: KillTally,
+    },
+    /// A batch ended; `first_error` is the first failure's message, if any.
+    KillDone {
+        request: u64,
+        mode: KillMode,
+        tally: KillTally,
+        first_error: Option<String>,
+    },
+}
+
+/// Serialises a Duration as whole milliseconds.
+pub mod millis {
+    use std::time::Duration;
+
+    /// serde `serialize_with` for Durations as integer milliseconds.
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}

@@ -1,0 +1,1 @@
+//! Connection options like the mysql client: flags, option files, environment, URL.

@@ -1,0 +1,1 @@
+//! Grouped views: sessions aggregated by user, client host or database.

@@ -1,0 +1,13 @@
+//! conntop: see and fix MySQL/MariaDB connection exhaustion from a terminal.
+//!
+//! Data flows one way: server -> `source` -> `poller` -> channel -> `app`
+//! state -> `ui`. Commands (kills) flow back on their own channel.
+
+pub mod command;
+pub mod config;
+pub mod findings;
+pub mod groups;
+pub mod history;
+pub mod sandbox;
+pub mod snapshot;
+pub mod thresholds;
