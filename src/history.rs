@@ -36,8 +36,10 @@ impl Sample {
         for session in s.sessions.iter().filter(|x| !x.is_system()) {
             *counts.entry(session.client_host()).or_default() += 1;
         }
-        let mut per_host: Vec<(String, u32)> =
-            counts.into_iter().map(|(h, n)| (h.to_string(), n)).collect();
+        let mut per_host: Vec<(String, u32)> = counts
+            .into_iter()
+            .map(|(h, n)| (h.to_string(), n))
+            .collect();
         per_host.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         per_host.truncate(HOSTS_PER_SAMPLE);
         Sample {

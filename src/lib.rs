@@ -3,11 +3,16 @@
 //! Data flows one way: server -> `source` -> `poller` -> channel -> `app`
 //! state -> `ui`. Commands (kills) flow back on their own channel.
 
+pub mod audit;
 pub mod command;
 pub mod config;
 pub mod findings;
 pub mod groups;
 pub mod history;
+pub mod kill;
+pub mod poller;
 pub mod sandbox;
 pub mod snapshot;
+pub mod source;
+pub mod text;
 pub mod thresholds;

@@ -1,0 +1,309 @@
+//! The poller thread: owns conntop's one server connection, polls at a fixed
+//! cadence, publishes snapshots on a latest-wins channel, runs the UI's
+//! commands (kills) and reconnects with backoff when the connection is lost.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+use mysql::Opts;
+
+use crate::audit::AuditLog;
+use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
+use crate::kill::{self, Batch, Safety};
+use crate::snapshot::Variables;
+use crate::source::{Source, SourceError, too_many_connections_help};
+
+/// The shortest interval accepted (`-i`).
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Reconnect backoff: first retry after this long, doubling up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Longest wait between reconnect attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Kill progress is reported at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// What the poller needs to (re)connect and to kill.
+#[derive(Debug)]
+pub struct PollerConfig {
+    pub interval: Duration,
+    /// Connection options to try in order (TLS, then plain for PREFERRED).
+    pub attempts: Vec<Opts>,
+    /// Human name of the server, for messages and the audit log.
+    pub endpoint: String,
+    pub kill_method: KillMethod,
+    /// Safety rules; `own_id` is filled in by the poller on every connect.
+    pub safety: Safety,
+    pub audit: Option<AuditLog>,
+}
+
+/// The UI's ends of the channels, and the thread.
+#[derive(Debug)]
+pub struct PollerHandle {
+    /// Latest snapshot or connection state; holds at most one message.
+    pub feed: Receiver<Feed>,
+    /// Answers to commands, in order, never dropped.
+    pub replies: Receiver<Reply>,
+    /// Commands to the poller. Dropping it stops the thread.
+    pub commands: Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PollerHandle {
+    /// Stops the thread (by closing the command channel) and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let (dead, _) = crossbeam_channel::bounded(0);
+        self.commands = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for PollerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the poller. `first` is a connection the caller already made (so
+/// that startup errors are reported before any UI appears); `None` starts in
+/// the reconnecting state with `first_error`.
+pub fn spawn(
+    config: PollerConfig,
+    first: Option<Source>,
+    first_error: Option<String>,
+) -> PollerHandle {
+    let (feed_tx, feed_rx) = crossbeam_channel::bounded(1);
+    let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
+    let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+    let drain = feed_rx.clone();
+    let thread = std::thread::Builder::new()
+        .name("conntop-poller".to_string())
+        .spawn(move || {
+            let mut poller = Poller {
+                config,
+                source: first,
+                feed: feed_tx,
+                drain,
+                replies: reply_tx,
+                down_since: None,
+                last_error: first_error.unwrap_or_default(),
+                attempts: 0,
+                next_retry: Instant::now(),
+                backoff: FIRST_BACKOFF,
+                last_variables: None,
+            };
+            if poller.source.is_none() {
+                poller.down_since = Some(SystemTime::now());
+            }
+            poller.run(&cmd_rx);
+        });
+    PollerHandle {
+        feed: feed_rx,
+        replies: reply_rx,
+        commands: cmd_tx,
+        thread: thread.ok(),
+    }
+}
+
+struct Poller {
+    config: PollerConfig,
+    source: Option<Source>,
+    feed: Sender<Feed>,
+    /// A clone of the UI's receiver, used only to drop a stale message.
+    drain: Receiver<Feed>,
+    replies: Sender<Reply>,
+    down_since: Option<SystemTime>,
+    last_error: String,
+    attempts: u32,
+    next_retry: Instant,
+    backoff: Duration,
+    /// Variables of the last good poll: a 1040 on reconnect names the
+    /// server's extra/admin port from them.
+    last_variables: Option<Variables>,
+}
+
+impl Poller {
+    fn run(&mut self, commands: &Receiver<Command>) {
+        let interval = self.config.interval.max(MIN_INTERVAL);
+        let mut next_tick = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= next_tick {
+                self.tick();
+                // Fixed cadence: the next tick is one interval after the
+                // previous one was due, not after the work; missed ticks are
+                // skipped, never bunched.
+                next_tick += interval;
+                let now = Instant::now();
+                if next_tick <= now {
+                    next_tick = now + interval;
+                }
+                continue;
+            }
+            match commands.recv_timeout(next_tick - now) {
+                Ok(Command::Refresh) => next_tick = Instant::now(),
+                Ok(Command::Kill {
+                    request,
+                    mode,
+                    targets,
+                    why,
+                }) => {
+                    self.kill(request, mode, &targets, &why);
+                    next_tick = Instant::now();
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// Polls, or tries to reconnect when the connection is down.
+    fn tick(&mut self) {
+        if self.source.is_none() && !self.reconnect() {
+            return;
+        }
+        let Some(source) = self.source.as_mut() else {
+            return;
+        };
+        match source.poll() {
+            Ok(snap) => {
+                self.last_variables = Some(snap.variables.clone());
+                self.publish(Feed::Snapshot(Arc::new(snap)));
+            }
+            Err(e) => self.lost(e),
+        }
+    }
+
+    fn reconnect(&mut self) -> bool {
+        if Instant::now() < self.next_retry {
+            self.publish_down();
+            return false;
+        }
+        self.attempts += 1;
+        match Source::connect(&self.config.attempts, &self.config.endpoint) {
+            Ok(source) => {
+                self.config.safety.own_id = source.own_id();
+                self.source = Some(source);
+                self.down_since = None;
+                self.attempts = 0;
+                self.backoff = FIRST_BACKOFF;
+                true
+            }
+            Err(e) => {
+                self.last_error = match e {
+                    SourceError::TooManyConnections(_) => too_many_connections_help(
+                        &self.config.endpoint,
+                        self.last_variables.as_ref(),
+                    ),
+                    other => other.to_string(),
+                };
+                self.next_retry = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.publish_down();
+                false
+            }
+        }
+    }
+
+    fn lost(&mut self, e: SourceError) {
+        self.source = None;
+        self.down_since = Some(SystemTime::now());
+        self.last_error = e.to_string();
+        self.next_retry = Instant::now() + FIRST_BACKOFF;
+        self.backoff = FIRST_BACKOFF;
+        self.publish_down();
+    }
+
+    fn publish_down(&mut self) {
+        let feed = Feed::Down {
+            since: self.down_since.unwrap_or_else(SystemTime::now),
+            last_error: self.last_error.clone(),
+            attempts: self.attempts,
+        };
+        self.publish(feed);
+    }
+
+    /// Latest wins: a message the UI has not taken yet is replaced.
+    fn publish(&self, feed: Feed) {
+        match self.feed.try_send(feed) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(feed)) => {
+                let _ = self.drain.try_recv();
+                let _ = self.feed.try_send(feed);
+            }
+        }
+    }
+
+    fn kill(
+        &mut self,
+        request: u64,
+        mode: KillMode,
+        targets: &[crate::command::KillTarget],
+        why: &str,
+    ) {
+        let total = targets.len();
+        let Some(source) = self.source.as_mut() else {
+            let tally = KillTally {
+                failed: total,
+                ..KillTally::default()
+            };
+            let _ = self.replies.send(Reply::KillDone {
+                request,
+                mode,
+                tally,
+                first_error: Some(format!("not connected: {}", self.last_error)),
+            });
+            return;
+        };
+        let batch = Batch {
+            mode,
+            method: self.config.kill_method,
+            dry_run: false,
+            why,
+            server: &self.config.endpoint,
+        };
+        let replies = &self.replies;
+        let mut last_progress = Instant::now();
+        let _ = replies.send(Reply::KillProgress {
+            request,
+            total,
+            tally: KillTally::default(),
+        });
+        let result = kill::execute(
+            source,
+            targets,
+            batch,
+            &self.config.safety,
+            self.config.audit.as_mut(),
+            &mut |_, _, tally| {
+                if last_progress.elapsed() >= PROGRESS_EVERY {
+                    last_progress = Instant::now();
+                    let _ = replies.send(Reply::KillProgress {
+                        request,
+                        total,
+                        tally: *tally,
+                    });
+                }
+            },
+        );
+        let _ = self.replies.send(Reply::KillDone {
+            request,
+            mode,
+            tally: result.tally,
+            first_error: result.first_error,
+        });
+        if let Some(e) = result.lost {
+            self.lost(e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Making server text safe to draw, and short human forms of numbers.
+//!
+//! Everything that comes from the server (query text, user, host, db, state)
+//! passes through [`one_line`] or [`block`] before it reaches the terminal:
+//! control characters and escape sequences are shown inert as visible
+//! symbols, bidirectional overrides are neutralised, and huge text is cut.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Most characters kept in one line of server text.
+pub const MAX_LINE_CHARS: usize = 512;
+
+/// Most characters kept in a wrapped block (the detail view).
+pub const MAX_BLOCK_CHARS: usize = 16 * 1024;
+
+/// The inert stand-in for one character, or `None` when it is safe as is.
+fn inert(c: char) -> Option<char> {
+    match c {
+        // C0 controls become their Unicode "control picture" (ESC -> ␛).
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
+        '\u{7f}' => Some('␡'),
+        // C1 controls (CSI 0x9b among them), bidi overrides and isolates,
+        // and other invisible format characters that could reorder or hide text.
+        '\u{80}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}' => Some('�'),
+        _ => None,
+    }
+}
+
+/// True when `s` can be drawn as is (no character needs replacing).
+fn is_clean(s: &str) -> bool {
+    s.chars().all(|c| inert(c).is_none())
+}
+
+/// One display line: whitespace runs (newlines, tabs) fold to one space,
+/// other controls become visible symbols, and the text is cut at `max`
+/// characters with `…`.
+pub fn one_line(s: &str, max: usize) -> Cow<'_, str> {
+    let short = s.len() <= max;
+    if short && is_clean(s) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(max * 4));
+    let mut count = 0;
+    let mut last_space = false;
+    for c in s.chars() {
+        if count >= max {
+            out.push('…');
+            return Cow::Owned(out);
+        }
+        let c = match c {
+            '\n' | '\r' | '\t' | '\u{b}' | '\u{c}' => {
+                if last_space {
+                    continue;
+                }
+                ' '
+            }
+            c => inert(c).unwrap_or(c),
+        };
+        last_space = c == ' ';
+        out.push(c);
+        count += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// A multi-line block for wrapping: newlines are kept, tabs become spaces,
+/// other controls become visible symbols; cut at [`MAX_BLOCK_CHARS`].
+pub fn block(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_BLOCK_CHARS));
+    for (i, c) in s.chars().enumerate() {
+        if i >= MAX_BLOCK_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push('\n'),
+            '\t' => out.push_str("    "),
+            '\r' => {}
+            c => out.push(inert(c).unwrap_or(c)),
+        }
+    }
+    out
+}
+
+/// Short human form of a duration: the two largest units of humantime's
+/// form, without spaces (`4m12s`, `2h3m`, `3d4h`, `850ms`).
+pub fn short_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
+    let secs = Duration::from_secs(d.as_secs());
+    humantime::format_duration(secs)
+        .to_string()
+        .split(' ')
+        .take(2)
+        .map(|part| {
+            part.replace("days", "d")
+                .replace("day", "d")
+                .replace("months", "mo")
+                .replace("month", "mo")
+                .replace("years", "y")
+                .replace("year", "y")
+        })
+        .collect()
+}
+
+/// [`short_duration`] of milliseconds.
+pub fn short_ms(ms: u64) -> String {
+    short_duration(Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_inert() {
+        let hostile = "SELECT 1 /*\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31m*/";
+        let clean = one_line(hostile, 100);
+        assert!(!clean.chars().any(|c| c.is_control()), "{clean:?}");
+        assert!(clean.contains("␛]0;pwned␇␛[2J"));
+        let c1 = one_line("a\u{9b}31mb", 100);
+        assert_eq!(c1, "a�31mb");
+        assert_eq!(one_line("evil\u{202e}txt.exe", 100), "evil�txt.exe");
+        assert!(
+            !block("x\u{1b}[1m\ny\u{0}")
+                .chars()
+                .any(|c| c.is_control() && c != '\n')
+        );
+    }
+
+    #[test]
+    fn whitespace_folds_and_long_text_is_cut() {
+        assert_eq!(
+            one_line("SELECT\n\t  1\r\nFROM t", 100),
+            "SELECT   1 FROM t"
+        );
+        assert!(matches!(one_line("plain", 100), Cow::Borrowed(_)));
+        let long = "x".repeat(10_000);
+        let cut = one_line(&long, 20);
+        assert_eq!(cut.chars().count(), 21);
+        assert!(cut.ends_with('…'));
+        let huge = "y".repeat(MAX_BLOCK_CHARS * 2);
+        assert_eq!(block(&huge).chars().count(), MAX_BLOCK_CHARS + 1);
+        // Invalid UTF-8 arrives as U+FFFD from the decoder; it stays visible.
+        assert_eq!(one_line("a\u{fffd}b", 10), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn short_durations() {
+        assert_eq!(short_duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(short_duration(Duration::from_secs(0)), "0ms");
+        assert_eq!(short_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(short_duration(Duration::from_secs(252)), "4m12s");
+        assert_eq!(
+            short_duration(Duration::from_secs(2 * 3600 + 180 + 9)),
+            "2h3m"
+        );
+        assert_eq!(
+            short_duration(Duration::from_secs(3 * 86400 + 4 * 3600)),
+            "3d4h"
+        );
+        assert_eq!(short_ms(60_000), "1m");
+    }
+}
