@@ -1,1 +1,62 @@
-fn main() {}
+//! conntop: parse the flags, pick the mode, map failures to exit codes
+//! (2 for usage, 1 for everything else) with one line on stderr.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use conntop::cli::{Cli, Mode};
+use conntop::config;
+use conntop::modes::{self, Failure};
+
+/// `-p SECRET` (separate) is not a password in mysql; refuse it without
+/// echoing the word, which is likely a password typed the wrong way.
+fn separate_password_value(args: &[OsString]) -> bool {
+    args.windows(2).any(|w| {
+        w[0] == "--password" && w[1].to_str().is_some_and(|next| !next.starts_with('-') && !is_subcommand(next))
+    })
+}
+
+fn is_subcommand(word: &str) -> bool {
+    matches!(word, "kill" | "demo" | "sandbox")
+}
+
+fn usage_error(line: &str) -> ExitCode {
+    eprintln!("conntop: {line} (see conntop --help)");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args = config::normalize_argv(std::env::args_os().collect());
+    if separate_password_value(&args) {
+        return usage_error("-p takes no separate value: write -pSECRET or --password=SECRET, or a bare -p to be prompted");
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            return usage_error(first.trim_start_matches("error: "));
+        }
+    };
+    let result = match &cli.command {
+        None if cli.dashboard.once => modes::once(&cli),
+        None => modes::dashboard(&cli),
+        Some(Mode::Kill(args)) => modes::kill(&cli, args),
+        Some(Mode::Demo(args)) => modes::demo(&cli, args),
+        Some(Mode::Sandbox(args)) => modes::sandbox(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("conntop: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

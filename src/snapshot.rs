@@ -154,7 +154,6 @@ impl Session {
             || user == "event_scheduler"
             || cmd == "Daemon"
             || cmd.starts_with("Binlog Dump")
-            || cmd == "Connect" && user == "system user"
             || cmd == "Slave_IO"
             || cmd == "Slave_SQL"
             || cmd == "Slave_worker"

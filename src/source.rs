@@ -134,8 +134,8 @@ pub fn classify(err: &mysql::Error, connected: bool) -> SourceError {
         mysql::Error::DriverError(D::ConnectTimeout) => {
             SourceError::Unreachable("timed out".to_string())
         }
-        mysql::Error::DriverError(D::CouldNotConnect(Some((addr, desc, _)))) => {
-            SourceError::Unreachable(format!("{addr}: {desc}"))
+        mysql::Error::DriverError(D::CouldNotConnect(Some((_, desc, _)))) => {
+            SourceError::Unreachable(desc.clone())
         }
         mysql::Error::DriverError(D::CouldNotConnect(None)) => {
             SourceError::Unreachable("could not connect".to_string())

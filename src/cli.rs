@@ -1,0 +1,251 @@
+//! The command line: modes (dashboard, `--once`, `kill`, `demo`) and their
+//! flags. Connection flags live in `config.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::command::KillMethod;
+use crate::config::ConnectArgs;
+use crate::kill::Pattern;
+use crate::poller::MIN_INTERVAL;
+use crate::sandbox::Scenario;
+
+/// The root command.
+#[derive(Parser, Debug)]
+#[command(
+    name = "conntop",
+    version,
+    about = "See and fix MySQL/MariaDB connection exhaustion (ERROR 1040) from a terminal",
+    disable_help_flag = true,
+    after_help = "Connect as you would with mysql: conntop -h db1 -u admin -p\n\
+                  Examples:\n  conntop                         dashboard on the local server\n  \
+                  conntop --once --format json    one snapshot for scripts\n  \
+                  conntop kill --idle-over 10m    kill leaked idle sessions (cron-safe)\n  \
+                  conntop demo                    try it on a throwaway server"
+)]
+pub struct Cli {
+    /// Print help.
+    #[arg(long, action = ArgAction::Help, global = true)]
+    pub help: Option<bool>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Mode>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Mode {
+    /// Kill idle or long-running sessions without the dashboard (for cron and runbooks).
+    Kill(KillArgs),
+    /// Start a throwaway server with scenario load and open the dashboard on it.
+    Demo(DemoArgs),
+    /// Run a throwaway server until stdin closes (for tests and benchmarks).
+    #[command(hide = true)]
+    Sandbox(SandboxArgs),
+}
+
+/// Thresholds shared by the dashboard, the findings and `kill`.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Thresholds")]
+pub struct ThresholdArgs {
+    /// A Sleep session idle this long counts as leaked; `I` and `kill` use it [default: 5m].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    pub idle_over: Option<Duration>,
+
+    /// A statement running this long counts as long-running; `L` and `kill` use it [default: 60s].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    pub query_over: Option<Duration>,
+
+    /// Gauge warning level, percent of max_connections.
+    #[arg(long, value_name = "PERCENT", default_value_t = 80.0, global = true, value_parser = parse_percent)]
+    pub warn: f64,
+
+    /// Gauge critical level, percent of max_connections.
+    #[arg(long, value_name = "PERCENT", default_value_t = 95.0, global = true, value_parser = parse_percent)]
+    pub crit: f64,
+}
+
+/// Who may be killed, and how.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Kill safety")]
+pub struct SafetyArgs {
+    /// Disable every kill.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Allow killing system and replication threads.
+    #[arg(long, global = true)]
+    pub allow_system: bool,
+
+    /// Never kill these users (shell pattern: repl*, backup; repeatable).
+    #[arg(long, value_name = "PATTERN", global = true)]
+    pub ignore_user: Vec<Pattern>,
+
+    /// Never kill sessions from these client hosts (shell pattern: 10.0.0.*; repeatable).
+    #[arg(long, value_name = "PATTERN", global = true)]
+    pub ignore_host: Vec<Pattern>,
+
+    /// Append every kill attempt here as a JSON line [default: $XDG_STATE_HOME/conntop/audit.jsonl].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub audit_log: Option<PathBuf>,
+
+    /// How to kill: sql (KILL) or rds (CALL mysql.rds_kill).
+    #[arg(long, value_name = "METHOD", default_value = "sql", global = true)]
+    pub kill_method: KillMethodArg,
+}
+
+/// `--kill-method` values.
+#[derive(ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KillMethodArg {
+    #[default]
+    Sql,
+    Rds,
+}
+
+impl From<KillMethodArg> for KillMethod {
+    fn from(k: KillMethodArg) -> KillMethod {
+        match k {
+            KillMethodArg::Sql => KillMethod::Sql,
+            KillMethodArg::Rds => KillMethod::Rds,
+        }
+    }
+}
+
+/// Dashboard and snapshot flags.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Display")]
+pub struct DashboardArgs {
+    /// Poll interval, e.g. 1s or 500ms (minimum 100ms).
+    #[arg(short = 'i', long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    pub interval: Duration,
+
+    /// Print one snapshot and exit.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Output of --once.
+    #[arg(long, value_name = "FORMAT", default_value = "table", requires = "once")]
+    pub format: Format,
+
+    /// No colours (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+/// `--format` values.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+}
+
+/// `conntop kill`.
+#[derive(Args, Debug, Clone)]
+pub struct KillArgs {
+    /// Only these users (shell pattern; repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub match_user: Vec<Pattern>,
+
+    /// Only these client hosts (shell pattern; repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub match_host: Vec<Pattern>,
+
+    /// Print what would be killed; kill nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `conntop demo`.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Which load to run: leak, long, pool, spike or all.
+    #[arg(long, value_name = "SCENARIO", default_value = "all")]
+    pub scenario: Scenario,
+
+    /// max_connections of the throwaway server.
+    #[arg(long, value_name = "N", default_value_t = crate::sandbox::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: u32,
+}
+
+/// `conntop sandbox` (hidden).
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Loopback port [default: a free one].
+    #[arg(long)]
+    pub port: Option<u16>,
+
+    /// max_connections of the server.
+    #[arg(long, default_value_t = 500)]
+    pub max_connections: u32,
+}
+
+/// A humantime duration (`5m`, `90s`, `1h30m`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (try 30s, 5m or 1h)"))
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < MIN_INTERVAL {
+        return Err(format!("must be at least {}", humantime::format_duration(MIN_INTERVAL)));
+    }
+    Ok(d)
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if !(1.0..=100.0).contains(&v) {
+        return Err("must be between 1 and 100".to_string());
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("conntop").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_and_modes() {
+        let cli = parse(&[]).expect("parses");
+        assert_eq!(cli.dashboard.interval, Duration::from_secs(1));
+        assert!(cli.command.is_none());
+        let cli = parse(&["--once", "--format", "json", "-h", "127.0.0.1"]).expect("parses");
+        assert_eq!(cli.dashboard.format, Format::Json);
+        let cli = parse(&["kill", "--idle-over", "5m", "--dry-run", "-u", "admin"]).expect("parses");
+        assert!(matches!(cli.command, Some(Mode::Kill(ref k)) if k.dry_run));
+        assert_eq!(cli.thresholds.idle_over, Some(Duration::from_secs(300)));
+        assert_eq!(cli.connect.user.as_deref(), Some("admin"));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(parse(&["-i", "50ms"]).is_err());
+        assert!(parse(&["-i", "soon"]).is_err());
+        assert!(parse(&["--idle-over", "5 parsecs"]).is_err());
+        assert!(parse(&["--warn", "120"]).is_err());
+        assert!(parse(&["--format", "json"]).is_err(), "--format needs --once");
+        assert!(parse(&["--ignore-user", "["]).is_err());
+        assert!(parse(&["demo", "--scenario", "chaos"]).is_err());
+    }
+}

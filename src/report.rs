@@ -1,0 +1,155 @@
+//! `--once`: one snapshot as stable JSON (for scripts and monitoring) or as a
+//! plain table (for people). The JSON field names are a documented interface:
+//! add fields, never rename or remove them.
+
+use serde::Serialize;
+
+use crate::findings::Finding;
+use crate::snapshot::{Flavor, Snapshot};
+use crate::text::{one_line, short_ms};
+
+/// The JSON document of `--once --format json`.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub server: ServerPart<'a>,
+    pub connections: ConnectionsPart,
+    pub own_id: u64,
+    pub sessions: Vec<SessionPart<'a>>,
+    pub findings: &'a [Finding],
+}
+
+/// `server`.
+#[derive(Debug, Serialize)]
+pub struct ServerPart<'a> {
+    pub version: &'a str,
+    pub flavor: Flavor,
+    pub uptime_s: u64,
+    pub endpoint: &'a str,
+}
+
+/// `connections`.
+#[derive(Debug, Serialize)]
+pub struct ConnectionsPart {
+    pub threads_connected: u64,
+    pub threads_running: u64,
+    pub max_connections: u64,
+    pub max_used_connections: u64,
+    pub connections_total: u64,
+    pub aborted_connects: u64,
+    pub aborted_clients: u64,
+    /// Connection_errors_max_connections: clients refused with 1040.
+    pub rejected: u64,
+}
+
+/// One element of `sessions`.
+#[derive(Debug, Serialize)]
+pub struct SessionPart<'a> {
+    pub id: u64,
+    pub user: &'a str,
+    pub host: &'a str,
+    pub db: Option<&'a str>,
+    pub command: &'a str,
+    pub time_ms: u64,
+    pub state: &'a str,
+    pub info: Option<&'a str>,
+    pub trx_age_ms: Option<u64>,
+}
+
+/// Builds the report of a snapshot and its findings.
+pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
+    let s = &snap.status;
+    Report {
+        server: ServerPart {
+            version: &snap.server.version,
+            flavor: snap.server.flavor,
+            uptime_s: s.uptime_s,
+            endpoint: &snap.endpoint,
+        },
+        connections: ConnectionsPart {
+            threads_connected: s.threads_connected,
+            threads_running: s.threads_running,
+            max_connections: snap.variables.max_connections,
+            max_used_connections: s.max_used_connections,
+            connections_total: s.connections,
+            aborted_connects: s.aborted_connects,
+            aborted_clients: s.aborted_clients,
+            rejected: s.connection_errors_max_connections,
+        },
+        own_id: snap.own_id,
+        sessions: snap
+            .sessions
+            .iter()
+            .map(|x| SessionPart {
+                id: x.id,
+                user: &x.user,
+                host: &x.host,
+                db: x.db.as_deref(),
+                command: &x.command,
+                time_ms: x.time_ms,
+                state: &x.state,
+                info: x.info.as_deref(),
+                trx_age_ms: x.trx_age_ms,
+            })
+            .collect(),
+        findings,
+    }
+}
+
+/// Pretty JSON (control characters escaped by serde, so safe on a terminal).
+pub fn json(snap: &Snapshot, findings: &[Finding]) -> String {
+    serde_json::to_string_pretty(&report(snap, findings)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// A plain-text table, every server string sanitised.
+pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
+    let s = &snap.status;
+    let max = snap.variables.max_connections;
+    let mut out = format!(
+        "{} {}  up {}\nconnections {}/{} ({:.1}%)  max used {}  running {}  total {}  aborted connects {}  rejected {}\n",
+        one_line(&snap.server.version, 60),
+        one_line(&snap.endpoint, 80),
+        short_ms(s.uptime_s.saturating_mul(1000)),
+        s.threads_connected,
+        max,
+        snap.usage() * 100.0,
+        s.max_used_connections,
+        s.threads_running,
+        s.connections,
+        s.aborted_connects,
+        s.connection_errors_max_connections,
+    );
+    if !findings.is_empty() {
+        out.push_str("\nfindings:\n");
+        for f in findings {
+            let kind = serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let sev = serde_json::to_value(f.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            out.push_str(&format!("  {sev:<8} {kind:<12} {}\n", one_line(&f.title, 200)));
+        }
+    }
+    out.push_str(&format!(
+        "\n{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}\n",
+        "ID", "USER", "HOST", "DB", "COMMAND", "TIME", "STATE", "INFO"
+    ));
+    let mut sessions: Vec<_> = snap.sessions.iter().collect();
+    sessions.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.id.cmp(&b.id)));
+    for x in sessions {
+        out.push_str(&format!(
+            "{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}\n",
+            x.id,
+            one_line(&x.user, 16),
+            one_line(&x.host, 22),
+            one_line(x.db.as_deref().unwrap_or(""), 12),
+            one_line(&x.command, 10),
+            short_ms(x.time_ms),
+            one_line(&x.state, 20),
+            one_line(x.info.as_deref().unwrap_or(""), 120),
+        ));
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! The bottom line: the filter being typed, kill progress, a message, or the
+//! main keys (from the keymap table).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::keymap::BINDINGS;
+use crate::app::{App, Level, Modal};
+use crate::text::one_line;
+use crate::ui::theme::Theme;
+
+/// Draws the footer.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let line = if let Some(Modal::Filter { input }) = &app.modal {
+        Line::from(vec![
+            Span::styled("/", theme.key()),
+            Span::raw(one_line(input, 200).into_owned()),
+            Span::styled("█", theme.dim()),
+            Span::styled("   Enter apply · Esc clear", theme.dim()),
+        ])
+    } else if let Some(run) = &app.kill {
+        Line::from(Span::styled(
+            format!(
+                "{}: {}/{} done (killed {}, skipped {}, failed {})…",
+                run.mode.label(),
+                run.tally.done(),
+                run.total,
+                run.tally.killed,
+                run.tally.skipped,
+                run.tally.failed
+            ),
+            theme.warn(),
+        ))
+    } else if let Some(m) = &app.message {
+        let style = match m.level {
+            Level::Info => theme.ok(),
+            Level::Warn => theme.warn(),
+            Level::Error => theme.crit(),
+        };
+        Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
+    } else {
+        let mut spans = Vec::new();
+        for b in BINDINGS {
+            if let Some(word) = b.footer {
+                let key = b.label.split(' ').next().unwrap_or(b.label);
+                spans.push(Span::styled(key.to_string(), theme.key()));
+                spans.push(Span::raw(format!(" {word}  ")));
+            }
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,166 @@
+//! The sessions table. Only the rows on screen are built, so a frame costs
+//! the same at 100 sessions as at 50,000.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+
+use crate::app::App;
+use crate::app::rows::Column;
+use crate::snapshot::Session;
+use crate::text::{one_line, short_ms};
+use crate::ui::theme::Theme;
+
+/// Columns shown at a terminal width: DB and State go first when narrow.
+pub fn columns_for(width: u16) -> Vec<Column> {
+    Column::ALL
+        .into_iter()
+        .filter(|c| match c {
+            Column::Db => width >= 100,
+            Column::State => width >= 112,
+            _ => true,
+        })
+        .collect()
+}
+
+fn width_of(c: Column) -> Constraint {
+    match c {
+        Column::Id => Constraint::Length(8),
+        Column::User => Constraint::Length(12),
+        Column::Host => Constraint::Length(21),
+        Column::Db => Constraint::Length(10),
+        Column::Command => Constraint::Length(8),
+        Column::Time => Constraint::Length(7),
+        Column::State => Constraint::Length(16),
+        Column::Query => Constraint::Fill(1),
+    }
+}
+
+fn cell_text(s: &Session, c: Column) -> String {
+    let max = match c {
+        Column::Query => 400,
+        _ => 64,
+    };
+    match c {
+        Column::Id => s.id.to_string(),
+        Column::User => one_line(&s.user, max).into_owned(),
+        Column::Host => one_line(&s.host, max).into_owned(),
+        Column::Db => one_line(s.db.as_deref().unwrap_or(""), max).into_owned(),
+        Column::Command => one_line(&s.command, max).into_owned(),
+        Column::Time => short_ms(s.time_ms),
+        Column::State => one_line(&s.state, max).into_owned(),
+        Column::Query => one_line(s.info.as_deref().unwrap_or(""), max).into_owned(),
+    }
+}
+
+/// Keeps `cursor` inside the window of `height` rows starting near `offset`.
+pub fn scroll_offset(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    if height == 0 || len == 0 {
+        return 0;
+    }
+    let max_offset = len.saturating_sub(height);
+    let offset = if cursor < offset {
+        cursor
+    } else if cursor >= offset + height {
+        cursor + 1 - height
+    } else {
+        offset
+    };
+    offset.min(max_offset)
+}
+
+/// The table title: counts, sort, filter, scope.
+fn title(app: &App) -> Line<'static> {
+    let total = app.sessions().len();
+    let mut t = format!(" Sessions {} of {total} ", app.rows.len());
+    t.push_str(&format!(
+        "· sort {} {} ",
+        app.sort.column.title(),
+        if app.sort.descending { "▼" } else { "▲" }
+    ));
+    if let Some((by, key)) = &app.scope {
+        t.push_str(&format!("· {}={} ", by.label(), one_line(key, 40)));
+    }
+    if !app.filter.is_empty() {
+        t.push_str(&format!("· filter \"{}\" ", one_line(&app.filter, 40)));
+    }
+    if app.hide_idle {
+        t.push_str("· idle hidden ");
+    }
+    Line::from(t)
+}
+
+/// Draws the table into `area`.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let cols = columns_for(area.width);
+    let body = area.height.saturating_sub(2) as usize; // top border + header row
+    app.page.set(body.max(1));
+    let offset = scroll_offset(app.offset.get(), app.cursor, body, app.rows.len());
+    app.offset.set(offset);
+    let sessions = app.sessions();
+    let header = Row::new(cols.iter().map(|c| {
+        let mut t = c.title().to_string();
+        if *c == app.sort.column {
+            t.push(if app.sort.descending { '▼' } else { '▲' });
+        }
+        Cell::from(t)
+    }))
+    .style(theme.header());
+    let rows = app.rows.iter().enumerate().skip(offset).take(body).map(|(pos, &i)| {
+        let s = &sessions[i];
+        let tagged = app.tags.contains(&s.id);
+        let cells = cols.iter().map(|c| {
+            let mut text = cell_text(s, *c);
+            if *c == Column::Id && tagged {
+                text = format!("*{text}");
+            }
+            Cell::from(text)
+        });
+        let mut style = if s.is_sleeping() { theme.idle() } else { ratatui::style::Style::new() };
+        if tagged {
+            style = theme.tagged();
+        }
+        if pos == app.cursor {
+            style = theme.selected();
+        }
+        Row::new(cells).style(style)
+    });
+    let stale = app.is_stale();
+    let mut block = Block::default().borders(Borders::TOP).title(title(app));
+    if stale {
+        block = block.title(Span::styled(" STALE: not live ", theme.crit()));
+    }
+    let table = Table::new(rows, cols.iter().map(|c| width_of(*c))).header(header).block(block).column_spacing(1);
+    frame.render_widget(table, area);
+    if app.rows.is_empty() && area.height > 3 {
+        let msg = if app.snapshot.is_none() {
+            "waiting for the first snapshot…"
+        } else {
+            "no session matches (Esc clears the filter)"
+        };
+        let r = Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: 1 };
+        frame.render_widget(ratatui::widgets::Paragraph::new(Span::styled(msg, theme.dim())), r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_keeps_cursor_visible() {
+        assert_eq!(scroll_offset(0, 5, 10, 100), 0);
+        assert_eq!(scroll_offset(0, 15, 10, 100), 6);
+        assert_eq!(scroll_offset(20, 15, 10, 100), 15);
+        assert_eq!(scroll_offset(95, 99, 10, 100), 90);
+        assert_eq!(scroll_offset(3, 0, 0, 0), 0);
+    }
+
+    #[test]
+    fn narrow_drops_db_and_state() {
+        assert!(!columns_for(80).contains(&Column::Db));
+        assert!(!columns_for(80).contains(&Column::State));
+        assert!(columns_for(120).contains(&Column::State));
+    }
+}
