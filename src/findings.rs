@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::history::{History, Sample, rate};
+use crate::text::short_ms as short_duration;
 use crate::snapshot::{Flavor, Session, Snapshot, Variables};
 use crate::thresholds::Thresholds;
 
@@ -25,6 +26,17 @@ pub enum Severity {
     Warning,
     /// Clients are (about to be) refused; act now.
     Critical,
+}
+
+impl Severity {
+    /// The stable name (as in the JSON): `info`, `warning`, `critical`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 /// The cause a finding names. The serialised names are a stable interface.
@@ -46,6 +58,18 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// The stable name (as in the JSON): `leak`, `long_running`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::Leak => "leak",
+            FindingKind::Headroom => "headroom",
+            FindingKind::LongRunning => "long_running",
+            FindingKind::Pool => "pool",
+            FindingKind::Spike => "spike",
+            FindingKind::Timeouts => "timeouts",
+        }
+    }
+
     /// Position in the findings list among findings of equal severity.
     fn rank(self) -> u8 {
         match self {
@@ -171,39 +195,6 @@ pub fn diagnose(snap: &Snapshot, history: &History, t: &Thresholds) -> Vec<Findi
     out
 }
 
-/// A duration in the short form used in titles: `850ms`, `42s`, `4m12s`,
-/// `5m`, `2h03m`, `3d04h`.
-pub fn short_duration(ms: u64) -> String {
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let s = ms / 1000;
-    if s < 60 {
-        return format!("{s}s");
-    }
-    let (m, s) = (s / 60, s % 60);
-    if m < 60 {
-        return if s == 0 {
-            format!("{m}m")
-        } else {
-            format!("{m}m{s:02}s")
-        };
-    }
-    let (h, m) = (m / 60, m % 60);
-    if h < 24 {
-        return if m == 0 {
-            format!("{h}h")
-        } else {
-            format!("{h}h{m:02}m")
-        };
-    }
-    let (d, h) = (h / 24, h % 24);
-    if h == 0 {
-        format!("{d}d")
-    } else {
-        format!("{d}d{h:02}h")
-    }
-}
 
 // --- leak ------------------------------------------------------------------
 
@@ -1353,20 +1344,6 @@ mod tests {
     }
 
     // --- durations ---
-
-    #[test]
-    fn short_durations() {
-        assert_eq!(short_duration(0), "0ms");
-        assert_eq!(short_duration(850), "850ms");
-        assert_eq!(short_duration(42_000), "42s");
-        assert_eq!(short_duration(252_000), "4m12s");
-        assert_eq!(short_duration(300_000), "5m");
-        assert_eq!(short_duration(7_380_000), "2h03m");
-        assert_eq!(short_duration(28_800_000), "8h");
-        assert_eq!(short_duration(273_600_000), "3d04h");
-        assert_eq!(short_duration(172_800_000), "2d");
-        assert!(!short_duration(u64::MAX).is_empty());
-    }
 
     #[test]
     fn clean_strips_controls_and_cuts() {

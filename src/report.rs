@@ -121,15 +121,12 @@ pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
     if !findings.is_empty() {
         out.push_str("\nfindings:\n");
         for f in findings {
-            let kind = serde_json::to_value(f.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let sev = serde_json::to_value(f.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            out.push_str(&format!("  {sev:<8} {kind:<12} {}\n", one_line(&f.title, 200)));
+            out.push_str(&format!(
+                "  {:<8} {:<12} {}\n",
+                f.severity.name(),
+                f.kind.name(),
+                one_line(&f.title, 200)
+            ));
         }
     }
     out.push_str(&format!(

@@ -166,5 +166,12 @@ mod tests {
             "3d4h"
         );
         assert_eq!(short_ms(60_000), "1m");
+        assert_eq!(short_ms(42_000), "42s");
+        assert_eq!(short_ms(300_000), "5m");
+        assert_eq!(short_ms(7_380_000), "2h3m");
+        assert_eq!(short_ms(28_800_000), "8h");
+        assert_eq!(short_ms(273_600_000), "3d4h");
+        assert_eq!(short_ms(172_800_000), "2d");
+        assert!(!short_ms(u64::MAX).is_empty());
     }
 }

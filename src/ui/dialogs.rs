@@ -77,8 +77,7 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
 }
 
 /// The kill confirmation.
-pub fn confirm(app: &App, theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
-    let r = centered(area, area.width.saturating_sub(6).max(40), area.height.saturating_sub(2));
+pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     let mut lines: Vec<Line> = Vec::new();
     let verb = plan.mode.label();
     let n = plan.targets.len();
@@ -152,13 +151,12 @@ pub fn confirm(app: &App, theme: Theme, frame: &mut Frame, area: Rect, plan: &Pl
             Span::raw("/Esc cancel"),
         ]));
     }
-    let _ = app;
+    let r = centered(area, area.width.saturating_sub(6).max(40), lines.len() as u16 + 2);
     popup(frame, r, Line::styled(title, theme.crit()), Text::from(lines), 0);
 }
 
 /// Help, generated from the keymap table.
 pub fn help(theme: Theme, frame: &mut Frame, area: Rect) {
-    let r = centered(area, 76, area.height.saturating_sub(2));
     let mut lines = Vec::new();
     for section in Section::ALL {
         lines.push(Line::styled(section.title(), theme.title()));
@@ -170,6 +168,7 @@ pub fn help(theme: Theme, frame: &mut Frame, area: Rect) {
     for (k, what) in DIALOG_KEYS {
         lines.push(Line::from(vec![Span::styled(format!("  {k:<10}"), theme.key()), Span::raw(*what)]));
     }
+    let r = centered(area, 76, lines.len() as u16 + 2);
     popup(frame, r, Line::from(" Keys (any key closes) "), Text::from(lines), 0);
 }
 
@@ -187,7 +186,7 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             Severity::Info => theme.dim(),
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{:?}", f.severity).to_uppercase(), style),
+            Span::styled(f.severity.name().to_uppercase(), style),
             Span::raw(" "),
             Span::styled(one_line(&f.title, 300).into_owned(), theme.title()),
         ]));

@@ -32,7 +32,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             let key = f.fix.iter().find_map(|s| s.key.clone());
             let mut spans = vec![
                 Span::styled(format!("{tag} "), style),
-                Span::styled(format!("{:<13}", serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()), theme.title()),
+                Span::styled(format!("{:<13}", f.kind.name()), theme.title()),
                 Span::raw(one_line(&f.title, 200).into_owned()),
             ];
             if let Some(k) = key {
