@@ -469,7 +469,7 @@ impl App {
                         }),
                     }
                 }
-                targets.sort_by(|a, b| b.session.time_ms.cmp(&a.session.time_ms));
+                targets.sort_by_key(|t| std::cmp::Reverse(t.session.time_ms));
                 targets
             }
         };
@@ -752,6 +752,11 @@ impl App {
             Action::Diagnosis => self.modal = Some(Modal::Diagnosis { scroll: 0 }),
             Action::KillConnection => self.kill_selected_or_tagged(KillMode::Connection),
             Action::KillQuery => self.kill_selected_or_tagged(KillMode::Query),
+            // `rows` is only kept up to date in the sessions view.
+            Action::Tag | Action::TagAll if self.view != View::Sessions => self.say(
+                Level::Warn,
+                "tag in the sessions view: Enter opens the group's sessions",
+            ),
             Action::Tag => {
                 if let Some(id) = self.selected {
                     if !self.tags.remove(&id) {
