@@ -322,4 +322,19 @@ mod tests {
         let ev = KeyEvent::new(KeyCode::Char('I'), KeyModifiers::SHIFT);
         assert_eq!(action_for(&ev), Some(Action::KillIdle));
     }
+
+    #[test]
+    fn readme_lists_every_key() {
+        let readme = include_str!("../../README.md");
+        let keys = readme
+            .split("## The keys")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has a keys section");
+        for b in BINDINGS {
+            for label in b.label.split(' ') {
+                assert!(keys.contains(&format!("`{label}`")), "README keys table lacks `{label}`");
+            }
+        }
+    }
 }
