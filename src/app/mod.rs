@@ -101,7 +101,8 @@ pub struct Plan {
 /// A dialog over the main view.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    Help,
+    /// The keys; arrows scroll (it is taller than 24 rows), any other key closes.
+    Help { scroll: u16 },
     Detail { id: u64, scroll: u16 },
     Filter { input: String },
     Confirm(Plan),
@@ -241,8 +242,9 @@ impl App {
         self.sessions().iter().find(|s| s.id == id)
     }
 
-    /// True when what is on screen is not live: the connection is down, the
-    /// view is paused, or no snapshot came for three intervals.
+    /// True when what is on screen is not live: the connection is down, or
+    /// the shown snapshot is older than three intervals (a paused view gets
+    /// there too, and says PAUSED in the header).
     pub fn is_stale(&self) -> bool {
         if self.down.is_some() {
             return true;
@@ -613,7 +615,16 @@ impl App {
                 self.refresh_rows();
                 return Vec::new();
             }
-            Some(Modal::Help) => return Vec::new(),
+            Some(Modal::Help { scroll }) => {
+                match key.code {
+                    KeyCode::Up => self.modal = Some(Modal::Help { scroll: scroll.saturating_sub(1) }),
+                    KeyCode::Down => self.modal = Some(Modal::Help { scroll: scroll.saturating_add(1) }),
+                    KeyCode::PageUp => self.modal = Some(Modal::Help { scroll: scroll.saturating_sub(10) }),
+                    KeyCode::PageDown => self.modal = Some(Modal::Help { scroll: scroll.saturating_add(10) }),
+                    _ => {}
+                }
+                return Vec::new();
+            }
             Some(Modal::Detail { id, scroll }) => {
                 match key.code {
                     KeyCode::Up => {
@@ -743,7 +754,7 @@ impl App {
                     }
                 }
             }
-            Action::Help => self.modal = Some(Modal::Help),
+            Action::Help => self.modal = Some(Modal::Help { scroll: 0 }),
             Action::NextView => {
                 self.view = self.view.next();
                 self.cursor = 0;

@@ -156,7 +156,7 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
 }
 
 /// Help, generated from the keymap table.
-pub fn help(theme: Theme, frame: &mut Frame, area: Rect) {
+pub fn help(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
     let mut lines = Vec::new();
     for section in Section::ALL {
         lines.push(Line::styled(section.title(), theme.title()));
@@ -169,7 +169,13 @@ pub fn help(theme: Theme, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(vec![Span::styled(format!("  {k:<10}"), theme.key()), Span::raw(*what)]));
     }
     let r = centered(area, 76, lines.len() as u16 + 2);
-    popup(frame, r, Line::from(" Keys (any key closes) "), Text::from(lines), 0);
+    let title = if r.height < lines.len() as u16 + 2 {
+        " Keys (↑↓ scroll, any other key closes) "
+    } else {
+        " Keys (any key closes) "
+    };
+    let max_scroll = (lines.len() as u16 + 2).saturating_sub(r.height);
+    popup(frame, r, Line::from(title), Text::from(lines), scroll.min(max_scroll));
 }
 
 /// The diagnosis: every finding with evidence and fix; SQL on lines of its own.

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::BINDINGS;
+use crate::app::keymap::{BINDINGS, Section};
 use crate::app::{App, Level, Modal};
 use crate::text::one_line;
 use crate::ui::theme::Theme;
@@ -41,13 +41,25 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
     } else {
-        let mut spans = Vec::new();
-        for b in BINDINGS {
-            if let Some(word) = b.footer {
-                let key = b.label.split(' ').next().unwrap_or(b.label);
-                spans.push(Span::styled(key.to_string(), theme.key()));
-                spans.push(Span::raw(format!(" {word}  ")));
+        let mut hints: Vec<(&str, &str, Section)> = BINDINGS
+            .iter()
+            .filter_map(|b| b.footer.map(|word| (b.label.split(' ').next().unwrap_or(b.label), word, b.section)))
+            .collect();
+        // When the hints do not fit, View hints go first, then Kill ones;
+        // `? help` and `q quit` always stay.
+        let width = |h: &[(&str, &str, Section)]| {
+            h.iter().map(|(k, w, _)| k.chars().count() + w.chars().count() + 3).sum::<usize>().saturating_sub(2)
+        };
+        for section in [Section::View, Section::Move, Section::Kill] {
+            while width(&hints) > area.width as usize {
+                let Some(i) = hints.iter().rposition(|h| h.2 == section) else { break };
+                hints.remove(i);
             }
+        }
+        let mut spans = Vec::new();
+        for (key, word, _) in hints {
+            spans.push(Span::styled(key.to_string(), theme.key()));
+            spans.push(Span::raw(format!(" {word}  ")));
         }
         Line::from(spans)
     };

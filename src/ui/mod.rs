@@ -47,7 +47,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     footer::render(app, theme, frame, foot);
     match &app.modal {
-        Some(Modal::Help) => dialogs::help(theme, frame, area),
+        Some(Modal::Help { scroll }) => dialogs::help(theme, frame, area, *scroll),
         Some(Modal::Detail { id, scroll }) => dialogs::detail(app, theme, frame, area, *id, *scroll),
         Some(Modal::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
         Some(Modal::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),

@@ -1,0 +1,1103 @@
+//! The dashboard state without a terminal or a server: synthetic snapshots,
+//! keys, replies and ticks go through `conntop::app::update`, and the tests
+//! look at the state and the effects that come out.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use conntop::app::rows::Column;
+use conntop::app::{App, Effect, Event, Level, Modal, Options, PlanKind, View, update};
+use conntop::command::{Command, Feed, KillMode, KillTally, Reply};
+use conntop::findings::FindingKind;
+use conntop::groups::GroupBy;
+use conntop::snapshot::{Privileges, ServerInfo, Session, Snapshot, Status, Variables};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The fixed "now" of every test.
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+/// conntop's own connection id in the snapshots.
+const OWN_ID: u64 = 99;
+
+fn session(id: u64, user: &str, host: &str, command: &str, secs: u64, info: &str) -> Session {
+    Session {
+        id,
+        user: user.to_string(),
+        host: host.to_string(),
+        db: None,
+        command: command.to_string(),
+        time_ms: secs * 1000,
+        state: String::new(),
+        info: (!info.is_empty()).then(|| info.to_string()),
+        trx_age_ms: None,
+    }
+}
+
+fn snapshot_at(
+    sessions: Vec<Session>,
+    connected: u64,
+    max: u64,
+    at: SystemTime,
+    seq: u64,
+) -> Arc<Snapshot> {
+    Arc::new(Snapshot {
+        seq,
+        taken_at: at,
+        server: ServerInfo::from_version("10.11.6-MariaDB"),
+        variables: Variables {
+            max_connections: max,
+            ..Variables::default()
+        },
+        status: Status {
+            threads_connected: connected,
+            threads_running: 1,
+            max_used_connections: connected,
+            connections: 1000,
+            uptime_s: 86_400,
+            ..Status::default()
+        },
+        sessions,
+        own_id: OWN_ID,
+        privileges: Privileges {
+            process: true,
+            kill_any: true,
+        },
+        poll_latency: Duration::from_millis(3),
+        statements: 2,
+        endpoint: "127.0.0.1:3306".to_string(),
+    })
+}
+
+fn snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Arc<Snapshot> {
+    snapshot_at(sessions, connected, max, t0(), 1)
+}
+
+fn options() -> Options {
+    Options {
+        interval: Duration::from_secs(1),
+        color: true,
+        ..Options::default()
+    }
+}
+
+/// An app whose clock stands at [`t0`].
+fn app_with(opts: Options) -> App {
+    let mut app = App::new(opts);
+    update(&mut app, Event::Tick(t0()));
+    app
+}
+
+/// An app showing `sessions`.
+fn app_showing(sessions: Vec<Session>) -> App {
+    let mut app = app_with(options());
+    let n = sessions.len() as u64;
+    feed(&mut app, snapshot(sessions, n, 200));
+    app
+}
+
+fn feed(app: &mut App, snap: Arc<Snapshot>) -> Vec<Effect> {
+    update(app, Event::Feed(Feed::Snapshot(snap)))
+}
+
+fn key(app: &mut App, c: char) -> Vec<Effect> {
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(app, Event::Key(KeyEvent::new(KeyCode::Char(c), mods)))
+}
+
+fn code(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(key(app, c).is_empty(), "typing {c:?} had an effect");
+    }
+}
+
+/// Session ids of the rows, in table order.
+fn ids(app: &App) -> Vec<u64> {
+    let sessions = app.sessions();
+    app.rows.iter().map(|&i| sessions[i].id).collect()
+}
+
+fn message(app: &App) -> String {
+    app.message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
+fn plan(app: &App) -> &conntop::app::Plan {
+    match &app.modal {
+        Some(Modal::Confirm(plan)) => plan,
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+}
+
+fn target_ids(app: &App) -> Vec<u64> {
+    plan(app).targets.iter().map(|t| t.session.id).collect()
+}
+
+/// A mixed load. Time descending: 5, 4, 1, 6, 2, 3.
+fn mixed() -> Vec<Session> {
+    let mut s1 = session(1, "app", "10.0.0.1:5001", "Sleep", 600, "");
+    s1.db = Some("shop".into());
+    let mut s2 = session(
+        2,
+        "app",
+        "10.0.0.1:5002",
+        "Query",
+        90,
+        "SELECT * FROM orders WHERE status = 'open'",
+    );
+    s2.db = Some("shop".into());
+    s2.state = "Sending data".into();
+    let mut s3 = session(3, "web", "10.0.0.2:6001", "Sleep", 30, "");
+    s3.db = Some("blog".into());
+    let mut s4 = session(
+        4,
+        "report",
+        "10.0.0.3:7001",
+        "Query",
+        700,
+        "SELECT sum(total) FROM sales",
+    );
+    s4.db = Some("dw".into());
+    s4.state = "Creating sort index".into();
+    let mut s5 = session(5, "event_scheduler", "localhost", "Daemon", 5000, "");
+    s5.state = "Waiting on empty queue".into();
+    let mut s6 = session(6, "app", "10.0.0.4:5003", "Sleep", 400, "");
+    s6.db = Some("shop".into());
+    vec![s1, s2, s3, s4, s5, s6]
+}
+
+/// [`mixed`] plus conntop's own connection (normally left out by the poller).
+fn mixed_with_own() -> Vec<Session> {
+    let mut v = mixed();
+    v.push(session(
+        OWN_ID,
+        "conntop",
+        "localhost",
+        "Query",
+        0,
+        "SHOW PROCESSLIST",
+    ));
+    v
+}
+
+// --- sorting ---------------------------------------------------------------
+
+#[test]
+fn default_sort_is_time_descending_and_s_cycles_columns() {
+    let mut app = app_showing(mixed());
+    assert_eq!(app.sort.column, Column::Time);
+    assert!(app.sort.descending);
+    assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
+
+    key(&mut app, 's');
+    assert_eq!(app.sort.column, Column::State);
+    assert!(!app.sort.descending, "text sorts A to Z first");
+    // Empty states first (ties by id), then A to Z.
+    assert_eq!(ids(&app), vec![1, 3, 6, 4, 2, 5]);
+
+    key(&mut app, 'S');
+    assert!(app.sort.descending);
+    assert_eq!(ids(&app), vec![5, 2, 4, 1, 3, 6]);
+
+    key(&mut app, 's');
+    assert_eq!(app.sort.column, Column::Query);
+    assert_eq!(ids(&app), vec![1, 3, 5, 6, 2, 4]);
+
+    key(&mut app, 's');
+    assert_eq!(app.sort.column, Column::Id);
+    assert_eq!(ids(&app), vec![1, 2, 3, 4, 5, 6]);
+    key(&mut app, 'S');
+    assert_eq!(ids(&app), vec![6, 5, 4, 3, 2, 1]);
+
+    key(&mut app, 's');
+    assert_eq!(app.sort.column, Column::User);
+    assert_eq!(ids(&app), vec![1, 2, 6, 5, 4, 3]);
+
+    // Host, DB, Command, then back to Time, longest first.
+    for _ in 0..4 {
+        key(&mut app, 's');
+    }
+    assert_eq!(app.sort.column, Column::Time);
+    assert!(app.sort.descending);
+    assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
+    key(&mut app, 'S');
+    assert_eq!(ids(&app), vec![3, 2, 6, 1, 4, 5]);
+}
+
+// --- filter and idle -------------------------------------------------------
+
+/// Types `text` into a fresh filter and applies it with Enter.
+fn apply_filter(app: &mut App, text: &str) -> Vec<u64> {
+    key(app, '/');
+    // Start from an empty input.
+    while matches!(&app.modal, Some(Modal::Filter { input }) if !input.is_empty()) {
+        code(app, KeyCode::Backspace);
+    }
+    keys(app, text);
+    code(app, KeyCode::Enter);
+    assert_eq!(app.modal, None);
+    assert_eq!(app.filter, text);
+    ids(app)
+}
+
+#[test]
+fn filter_is_live_and_matches_every_text_column() {
+    let mut app = app_showing(mixed());
+    key(&mut app, '/');
+    assert_eq!(
+        app.modal,
+        Some(Modal::Filter {
+            input: String::new()
+        })
+    );
+    key(&mut app, 'S');
+    assert_eq!(app.filter, "S");
+    key(&mut app, 'H');
+    assert_eq!(app.filter, "SH");
+    // "sh" is in db "shop" only... and in no other column.
+    assert_eq!(ids(&app), vec![1, 6, 2]);
+    keys(&mut app, "OP");
+    assert_eq!(ids(&app), vec![1, 6, 2]);
+    code(&mut app, KeyCode::Backspace);
+    assert_eq!(app.filter, "SHO");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.modal, None);
+    assert_eq!(app.filter, "SHO", "Enter keeps the filter");
+    assert_eq!(ids(&app), vec![1, 6, 2]);
+
+    assert_eq!(apply_filter(&mut app, "WEB"), vec![3], "user");
+    assert_eq!(apply_filter(&mut app, "10.0.0.3"), vec![4], "host");
+    assert_eq!(apply_filter(&mut app, "blog"), vec![3], "db");
+    assert_eq!(apply_filter(&mut app, "daemon"), vec![5], "command");
+    assert_eq!(apply_filter(&mut app, "creating SORT"), vec![4], "state");
+    assert_eq!(apply_filter(&mut app, "Orders"), vec![2], "query");
+    assert_eq!(apply_filter(&mut app, "SeLeCt"), vec![4, 2], "query");
+    assert_eq!(apply_filter(&mut app, "no such thing"), Vec::<u64>::new());
+    assert_eq!(app.selected, None);
+
+    // Esc while typing clears the filter.
+    key(&mut app, '/');
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.modal, None);
+    assert_eq!(app.filter, "");
+    assert_eq!(ids(&app).len(), 6);
+
+    // Esc in the main view clears an applied filter too.
+    apply_filter(&mut app, "web");
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.filter, "");
+    assert_eq!(ids(&app).len(), 6);
+}
+
+#[test]
+fn typing_q_or_k_in_the_filter_is_text_not_a_command() {
+    let mut app = app_showing(mixed());
+    key(&mut app, '/');
+    for c in "qkIL?".chars() {
+        assert!(key(&mut app, c).is_empty());
+    }
+    assert_eq!(
+        app.modal,
+        Some(Modal::Filter {
+            input: "qkIL?".into()
+        })
+    );
+}
+
+#[test]
+fn i_hides_and_shows_idle_sessions() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'i');
+    assert!(app.hide_idle);
+    assert_eq!(ids(&app), vec![5, 4, 2]);
+    key(&mut app, 'i');
+    assert!(!app.hide_idle);
+    assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
+}
+
+// --- selection -------------------------------------------------------------
+
+#[test]
+fn selection_follows_the_session_across_refresh_and_resort() {
+    let three = |a: u64, b: u64, c: u64| {
+        vec![
+            session(1, "a", "h:1", "Query", a, "SELECT 1"),
+            session(2, "b", "h:2", "Query", b, "SELECT 2"),
+            session(3, "c", "h:3", "Query", c, "SELECT 3"),
+        ]
+    };
+    let mut app = app_showing(three(100, 50, 10));
+    assert_eq!(ids(&app), vec![1, 2, 3]);
+    assert_eq!((app.cursor, app.selected), (0, Some(1)));
+    key(&mut app, 'j');
+    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+
+    // Session 2 now runs longest: it moves to the top and stays selected.
+    feed(
+        &mut app,
+        snapshot_at(
+            three(101, 500, 11),
+            3,
+            200,
+            t0() + Duration::from_secs(1),
+            2,
+        ),
+    );
+    assert_eq!(ids(&app), vec![2, 1, 3]);
+    assert_eq!((app.cursor, app.selected), (0, Some(2)));
+
+    // Sort by id: the selection moves with the row.
+    for _ in 0..3 {
+        key(&mut app, 's'); // State, Query, Id
+    }
+    assert_eq!(app.sort.column, Column::Id);
+    assert_eq!(ids(&app), vec![1, 2, 3]);
+    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+
+    // The last row goes away: the cursor stays in range.
+    key(&mut app, 'G');
+    assert_eq!((app.cursor, app.selected), (2, Some(3)));
+    let mut two = three(102, 501, 12);
+    two.truncate(2);
+    feed(
+        &mut app,
+        snapshot_at(two, 2, 200, t0() + Duration::from_secs(2), 3),
+    );
+    assert_eq!(ids(&app), vec![1, 2]);
+    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+    assert!(app.selected_session().is_some());
+
+    // Everything goes away: no selection, and no kill of nothing.
+    feed(
+        &mut app,
+        snapshot_at(Vec::new(), 0, 200, t0() + Duration::from_secs(3), 4),
+    );
+    assert!(app.rows.is_empty());
+    assert_eq!((app.cursor, app.selected), (0, None));
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None);
+    assert!(message(&app).contains("no session selected"));
+    key(&mut app, 'j');
+    code(&mut app, KeyCode::PageDown);
+    key(&mut app, 'G');
+    assert_eq!((app.cursor, app.selected), (0, None));
+}
+
+#[test]
+fn movement_keys_stay_in_range() {
+    let mut app = app_showing(mixed());
+    code(&mut app, KeyCode::Up);
+    assert_eq!(app.cursor, 0);
+    code(&mut app, KeyCode::End);
+    assert_eq!((app.cursor, app.selected), (5, Some(3)));
+    key(&mut app, 'j');
+    assert_eq!(app.cursor, 5);
+    code(&mut app, KeyCode::Home);
+    assert_eq!((app.cursor, app.selected), (0, Some(5)));
+    code(&mut app, KeyCode::PageDown);
+    assert_eq!(app.cursor, 5);
+    code(&mut app, KeyCode::PageUp);
+    assert_eq!(app.cursor, 0);
+}
+
+// --- pause and staleness ---------------------------------------------------
+
+#[test]
+fn pause_keeps_the_view_and_resume_applies_the_newest() {
+    let mut app = app_showing(mixed());
+    assert_eq!(app.history.len(), 1);
+    key(&mut app, 'p');
+    assert!(app.paused);
+
+    let later = t0() + Duration::from_secs(1);
+    feed(
+        &mut app,
+        snapshot_at(mixed()[..2].to_vec(), 2, 200, later, 2),
+    );
+    assert_eq!(app.snapshot.as_ref().unwrap().seq, 1, "the view is frozen");
+    assert_eq!(app.pending.as_ref().unwrap().seq, 2);
+    assert_eq!(ids(&app).len(), 6);
+    assert_eq!(app.history.len(), 2, "history grows while paused");
+
+    let later = t0() + Duration::from_secs(2);
+    feed(
+        &mut app,
+        snapshot_at(mixed()[..3].to_vec(), 3, 200, later, 3),
+    );
+    assert_eq!(app.snapshot.as_ref().unwrap().seq, 1);
+    assert_eq!(app.pending.as_ref().unwrap().seq, 3, "the newest waits");
+    assert_eq!(app.history.len(), 3);
+
+    key(&mut app, ' ');
+    assert!(!app.paused);
+    assert_eq!(app.snapshot.as_ref().unwrap().seq, 3);
+    assert!(app.pending.is_none());
+    assert_eq!(ids(&app), vec![1, 2, 3]);
+
+    // Space pauses too, p resumes.
+    key(&mut app, ' ');
+    assert!(app.paused);
+    let later = t0() + Duration::from_secs(3);
+    feed(&mut app, snapshot_at(mixed(), 6, 200, later, 4));
+    assert_eq!(app.snapshot.as_ref().unwrap().seq, 3);
+    key(&mut app, 'p');
+    assert_eq!(app.snapshot.as_ref().unwrap().seq, 4);
+    assert_eq!(app.history.len(), 4);
+}
+
+#[test]
+fn down_and_old_snapshots_are_stale() {
+    let mut app = app_showing(mixed());
+    assert!(!app.is_stale());
+    assert_eq!(app.snapshot_age(), Some(Duration::ZERO));
+
+    update(
+        &mut app,
+        Event::Feed(Feed::Down {
+            since: t0(),
+            last_error: "Lost connection to server during query".into(),
+            attempts: 2,
+        }),
+    );
+    assert!(app.is_stale());
+    assert_eq!(app.down.as_ref().unwrap().attempts, 2);
+
+    let t1 = t0() + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(mixed(), 6, 200, t1, 2));
+    assert!(app.down.is_none());
+    assert!(!app.is_stale());
+
+    // Interval 1 s: stale after 3 intervals + 1 s without a snapshot.
+    update(&mut app, Event::Tick(t1 + Duration::from_secs(4)));
+    assert!(!app.is_stale());
+    assert_eq!(app.snapshot_age(), Some(Duration::from_secs(4)));
+    update(&mut app, Event::Tick(t1 + Duration::from_millis(4001)));
+    assert!(app.is_stale());
+
+    let t2 = t1 + Duration::from_secs(5);
+    feed(&mut app, snapshot_at(mixed(), 6, 200, t2, 3));
+    assert!(!app.is_stale());
+}
+
+#[test]
+fn no_snapshot_yet_is_not_stale_but_down_is() {
+    let mut app = app_with(options());
+    assert!(!app.is_stale());
+    assert!(app.rows.is_empty());
+    update(
+        &mut app,
+        Event::Feed(Feed::Down {
+            since: t0(),
+            last_error: "Connection refused".into(),
+            attempts: 1,
+        }),
+    );
+    assert!(app.is_stale());
+}
+
+// --- tags ------------------------------------------------------------------
+
+#[test]
+fn t_tags_and_moves_down_and_t_upper_tags_all_shown() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 't');
+    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![5]);
+    assert_eq!((app.cursor, app.selected), (1, Some(4)));
+    key(&mut app, 't');
+    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![4, 5]);
+    assert_eq!(app.cursor, 2);
+    // t on a tagged session untags it.
+    key(&mut app, 'g');
+    key(&mut app, 't');
+    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![4]);
+
+    key(&mut app, 'T');
+    assert_eq!(app.tags.len(), 6);
+    key(&mut app, 'T');
+    assert!(app.tags.is_empty(), "T untags when all shown are tagged");
+
+    // T tags only what is shown.
+    apply_filter(&mut app, "shop");
+    key(&mut app, 'T');
+    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![1, 2, 6]);
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, 'T');
+    assert_eq!(app.tags.len(), 6, "not all shown were tagged: tag all");
+
+    // Tags of sessions that are gone are dropped.
+    let t1 = t0() + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(mixed()[..2].to_vec(), 2, 200, t1, 2));
+    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![1, 2]);
+}
+
+#[test]
+fn k_with_tags_previews_the_tagged_and_refuses_protected_ones() {
+    let mut app = app_showing(mixed_with_own());
+    key(&mut app, 'T');
+    assert_eq!(app.tags.len(), 7);
+    key(&mut app, 'k');
+    let p = plan(&app);
+    assert_eq!(p.kind, PlanKind::Tagged);
+    assert_eq!(p.mode, KillMode::Connection);
+    // Longest first; the system thread and our own connection are left out.
+    assert_eq!(target_ids(&app), vec![4, 1, 6, 2, 3]);
+    let refused: Vec<u64> = p.refused.iter().map(|(id, _)| *id).collect();
+    assert_eq!(refused, vec![5, OWN_ID]);
+    let why_own = &p.refused.iter().find(|(id, _)| *id == OWN_ID).unwrap().1;
+    assert!(why_own.contains("own connection"), "{why_own}");
+    let why_system = &p.refused.iter().find(|(id, _)| *id == 5).unwrap().1;
+    assert!(why_system.contains("system"), "{why_system}");
+
+    let effects = key(&mut app, 'y');
+    assert_eq!(effects.len(), 1);
+    match &effects[0] {
+        Effect::Send(Command::Kill {
+            mode, targets, why, ..
+        }) => {
+            assert_eq!(*mode, KillMode::Connection);
+            let ids: Vec<u64> = targets.iter().map(|t| t.session.id).collect();
+            assert_eq!(ids, vec![4, 1, 6, 2, 3]);
+            assert!(why.contains("5 tagged"), "{why}");
+        }
+        other => panic!("expected a kill, got {other:?}"),
+    }
+}
+
+#[test]
+fn selected_own_connection_or_system_thread_is_refused() {
+    let mut app = app_showing(mixed_with_own());
+    // The system thread runs longest: it is the first row.
+    assert_eq!(app.selected, Some(5));
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None);
+    assert!(
+        message(&app).contains("cannot be killed"),
+        "{}",
+        message(&app)
+    );
+    key(&mut app, 'G');
+    assert_eq!(app.selected, Some(OWN_ID));
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None);
+    assert!(
+        message(&app).contains("own connection"),
+        "{}",
+        message(&app)
+    );
+}
+
+// --- single kills ----------------------------------------------------------
+
+#[test]
+fn k_previews_the_selected_session_and_y_sends_one_kill() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'j'); // session 4
+    assert_eq!(app.selected, Some(4));
+    key(&mut app, 'k');
+    let p = plan(&app);
+    assert_eq!(p.kind, PlanKind::Selected);
+    assert_eq!(p.mode, KillMode::Connection);
+    assert_eq!(target_ids(&app), vec![4]);
+    assert!(p.refused.is_empty());
+
+    assert!(key(&mut app, 'n').is_empty());
+    assert_eq!(app.modal, None);
+    assert!(app.kill.is_none());
+    assert!(message(&app).contains("cancelled"));
+
+    key(&mut app, 'k');
+    assert!(code(&mut app, KeyCode::Esc).is_empty());
+    assert_eq!(app.modal, None);
+    assert!(app.kill.is_none());
+
+    // Other keys leave the dialog open.
+    key(&mut app, 'k');
+    assert!(key(&mut app, 'j').is_empty());
+    assert!(matches!(app.modal, Some(Modal::Confirm(_))));
+
+    let effects = key(&mut app, 'y');
+    assert_eq!(app.modal, None);
+    assert_eq!(effects.len(), 1);
+    match &effects[0] {
+        Effect::Send(Command::Kill {
+            request,
+            mode,
+            targets,
+            ..
+        }) => {
+            assert_eq!(*mode, KillMode::Connection);
+            assert_eq!(targets.len(), 1);
+            assert_eq!(targets[0].session.id, 4);
+            assert_eq!(targets[0].session.user, "report");
+            let run = app.kill.unwrap();
+            assert_eq!(run.request, *request);
+            assert_eq!(run.total, 1);
+        }
+        other => panic!("expected a kill, got {other:?}"),
+    }
+
+    // One batch at a time.
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None);
+    assert!(message(&app).contains("still running"));
+}
+
+#[test]
+fn x_stops_queries_and_refuses_idle_sessions() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'j');
+    key(&mut app, 'j'); // session 1, Sleep
+    assert_eq!(app.selected, Some(1));
+    assert!(key(&mut app, 'x').is_empty());
+    assert_eq!(app.modal, None);
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.level, Level::Warn);
+    assert!(m.text.contains("idle"), "{}", m.text);
+
+    key(&mut app, 'g');
+    key(&mut app, 'j'); // session 4, Query
+    key(&mut app, 'x');
+    let p = plan(&app);
+    assert_eq!(p.kind, PlanKind::Selected);
+    assert_eq!(p.mode, KillMode::Query);
+    assert_eq!(target_ids(&app), vec![4]);
+    let effects = code(&mut app, KeyCode::Enter);
+    match &effects[..] {
+        [Effect::Send(Command::Kill { mode, targets, .. })] => {
+            assert_eq!(*mode, KillMode::Query);
+            assert_eq!(targets[0].session.id, 4);
+        }
+        other => panic!("expected one kill, got {other:?}"),
+    }
+}
+
+#[test]
+fn enter_opens_detail_and_k_there_previews() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'j');
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.modal, Some(Modal::Detail { id: 4, scroll: 0 }));
+    code(&mut app, KeyCode::Down);
+    code(&mut app, KeyCode::Down);
+    code(&mut app, KeyCode::Up);
+    assert_eq!(app.modal, Some(Modal::Detail { id: 4, scroll: 1 }));
+    key(&mut app, 'k');
+    assert_eq!(target_ids(&app), vec![4]);
+    key(&mut app, 'n');
+    code(&mut app, KeyCode::Enter);
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.modal, None);
+}
+
+// --- idle and long kills ---------------------------------------------------
+
+#[test]
+fn upper_i_previews_idle_sessions_and_plus_minus_walk_the_ladder() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'I');
+    let p = plan(&app);
+    assert_eq!(p.kind, PlanKind::Idle);
+    assert_eq!(p.mode, KillMode::Connection);
+    assert_eq!(p.threshold, Duration::from_secs(300));
+    assert_eq!(target_ids(&app), vec![1, 6], "Sleep ≥ 5m, oldest first");
+    assert_eq!(
+        p.groups,
+        vec![
+            ("app@10.0.0.1".to_string(), 1),
+            ("app@10.0.0.4".to_string(), 1)
+        ]
+    );
+
+    key(&mut app, '+');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(600));
+    assert_eq!(target_ids(&app), vec![1]);
+    key(&mut app, '+');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(900));
+    assert!(target_ids(&app).is_empty());
+    for _ in 0..3 {
+        key(&mut app, '-');
+    }
+    assert_eq!(plan(&app).threshold, Duration::from_secs(120));
+    assert_eq!(target_ids(&app), vec![1, 6]);
+    key(&mut app, '-');
+    key(&mut app, '-');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(30));
+    assert_eq!(target_ids(&app), vec![1, 6, 3]);
+    // The bottom of the ladder holds.
+    for _ in 0..10 {
+        key(&mut app, '-');
+    }
+    assert_eq!(plan(&app).threshold, Duration::from_secs(1));
+    // And so does the top.
+    for _ in 0..30 {
+        key(&mut app, '+');
+    }
+    assert_eq!(plan(&app).threshold, Duration::from_secs(172_800));
+    assert!(target_ids(&app).is_empty());
+
+    // Confirming nothing sends nothing.
+    assert!(key(&mut app, 'y').is_empty());
+    assert_eq!(app.modal, None);
+    assert!(app.kill.is_none());
+    assert!(message(&app).contains("nothing to kill"));
+}
+
+#[test]
+fn upper_i_confirmed_sends_idle_expectations() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'I');
+    let effects = key(&mut app, 'y');
+    match &effects[..] {
+        [Effect::Send(Command::Kill { mode, targets, .. })] => {
+            assert_eq!(*mode, KillMode::Connection);
+            let ids: Vec<u64> = targets.iter().map(|t| t.session.id).collect();
+            assert_eq!(ids, vec![1, 6]);
+            for t in targets {
+                assert_eq!(
+                    t.expect,
+                    conntop::command::Expect::IdleAtLeast {
+                        min: Duration::from_secs(300)
+                    }
+                );
+            }
+        }
+        other => panic!("expected one kill, got {other:?}"),
+    }
+}
+
+#[test]
+fn upper_l_previews_long_statements_with_kill_query() {
+    let mut app = app_showing(mixed_with_own());
+    key(&mut app, 'L');
+    let p = plan(&app);
+    assert_eq!(p.kind, PlanKind::Long);
+    assert_eq!(p.mode, KillMode::Query);
+    assert_eq!(p.threshold, Duration::from_secs(60));
+    // Not the Sleep sessions, not the system thread (5000 s), not our own.
+    assert_eq!(target_ids(&app), vec![4, 2]);
+    key(&mut app, '+');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(120));
+    assert_eq!(target_ids(&app), vec![4]);
+}
+
+#[test]
+fn read_only_opens_no_kill_dialog() {
+    let mut opts = options();
+    opts.safety.read_only = true;
+    let mut app = app_with(opts);
+    feed(&mut app, snapshot(mixed(), 6, 200));
+    for c in ['k', 'x', 'I', 'L'] {
+        app.message = None;
+        assert!(key(&mut app, c).is_empty());
+        assert_eq!(app.modal, None, "{c} opened a dialog");
+        assert!(
+            message(&app).contains("read-only"),
+            "{c}: {}",
+            message(&app)
+        );
+    }
+    key(&mut app, 'T');
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None);
+    assert!(message(&app).contains("read-only"));
+}
+
+#[test]
+fn no_kill_dialog_while_disconnected() {
+    let mut app = app_showing(mixed());
+    update(
+        &mut app,
+        Event::Feed(Feed::Down {
+            since: t0(),
+            last_error: "gone".into(),
+            attempts: 1,
+        }),
+    );
+    key(&mut app, 'I');
+    assert_eq!(app.modal, None);
+    assert!(message(&app).contains("not connected"));
+}
+
+// --- replies ---------------------------------------------------------------
+
+#[test]
+fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'T');
+    key(&mut app, 'k');
+    let effects = key(&mut app, 'y');
+    let request = match &effects[..] {
+        [Effect::Send(Command::Kill { request, .. })] => *request,
+        other => panic!("expected one kill, got {other:?}"),
+    };
+    let run = app.kill.unwrap();
+    assert_eq!(run.total, 5);
+    assert_eq!(run.tally, KillTally::default());
+
+    let tally = KillTally {
+        killed: 2,
+        skipped: 0,
+        failed: 0,
+    };
+    update(
+        &mut app,
+        Event::Reply(Reply::KillProgress {
+            request,
+            total: 5,
+            tally,
+        }),
+    );
+    assert_eq!(app.kill.unwrap().tally, tally);
+    // A reply for another request changes nothing.
+    update(
+        &mut app,
+        Event::Reply(Reply::KillProgress {
+            request: request + 100,
+            total: 9,
+            tally: KillTally {
+                killed: 9,
+                ..KillTally::default()
+            },
+        }),
+    );
+    assert_eq!(app.kill.unwrap().tally, tally);
+
+    let done = KillTally {
+        killed: 3,
+        skipped: 1,
+        failed: 0,
+    };
+    let effects = update(
+        &mut app,
+        Event::Reply(Reply::KillDone {
+            request,
+            mode: KillMode::Connection,
+            tally: done,
+            first_error: None,
+        }),
+    );
+    assert!(effects.is_empty());
+    assert!(app.kill.is_none());
+    assert!(app.tags.is_empty());
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.level, Level::Info);
+    assert!(m.text.starts_with("killed 3, skipped 1"), "{}", m.text);
+
+    // Messages expire.
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(5)));
+    assert!(app.message.is_some());
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(9)));
+    assert!(app.message.is_none());
+}
+
+#[test]
+fn a_failed_kill_is_an_error_with_its_reason() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'j');
+    key(&mut app, 'x');
+    key(&mut app, 'y');
+    let request = app.kill.unwrap().request;
+    update(
+        &mut app,
+        Event::Reply(Reply::KillDone {
+            request,
+            mode: KillMode::Query,
+            tally: KillTally {
+                killed: 0,
+                skipped: 0,
+                failed: 1,
+            },
+            first_error: Some("not owner of thread".into()),
+        }),
+    );
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.level, Level::Error);
+    assert!(m.text.contains("failed 1"), "{}", m.text);
+    assert!(m.text.ends_with("not owner of thread"), "{}", m.text);
+    assert!(app.kill.is_none());
+}
+
+// --- grouped views ---------------------------------------------------------
+
+fn group_keys(app: &App) -> Vec<String> {
+    app.groups.iter().map(|g| g.key.clone()).collect()
+}
+
+#[test]
+fn tab_cycles_the_views_and_groups_are_computed() {
+    let mut app = app_showing(mixed());
+    assert_eq!(app.view, View::Sessions);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Groups(GroupBy::User));
+    assert_eq!(
+        group_keys(&app),
+        vec!["app", "event_scheduler", "report", "web"]
+    );
+    let app_group = &app.groups[0];
+    assert_eq!((app_group.sessions, app_group.sleeping), (3, 2));
+    assert_eq!(app.selected_group.as_deref(), Some("app"));
+
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Groups(GroupBy::Host));
+    assert_eq!(
+        group_keys(&app),
+        vec!["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "localhost"]
+    );
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Groups(GroupBy::Db));
+    assert_eq!(group_keys(&app), vec!["shop", "(none)", "blog", "dw"]);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Sessions);
+    assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
+}
+
+#[test]
+fn enter_on_a_group_scopes_the_sessions_exactly() {
+    let mut sessions = mixed();
+    sessions.push(session(7, "appadmin", "10.0.0.9:1", "Sleep", 10, ""));
+    let mut app = app_showing(sessions);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.selected_group.as_deref(), Some("app"));
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Sessions);
+    assert_eq!(app.scope, Some((GroupBy::User, "app".to_string())));
+    assert_eq!(ids(&app), vec![1, 6, 2], "appadmin is not app");
+    assert_eq!(app.selected, Some(1));
+
+    // The scope holds across a refresh.
+    let t1 = t0() + Duration::from_secs(1);
+    let mut again = mixed();
+    again.push(session(7, "appadmin", "10.0.0.9:1", "Sleep", 11, ""));
+    feed(&mut app, snapshot_at(again, 7, 200, t1, 2));
+    assert_eq!(ids(&app), vec![1, 6, 2]);
+
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.scope, None);
+    assert_eq!(ids(&app).len(), 7);
+
+    // By host: the port is not part of the key.
+    code(&mut app, KeyCode::Tab);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Groups(GroupBy::Host));
+    assert_eq!(app.selected_group.as_deref(), Some("10.0.0.1"));
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(ids(&app), vec![1, 2]);
+}
+
+#[test]
+fn tagging_in_a_grouped_view_after_sessions_went_away_does_not_panic() {
+    let mut app = app_showing(mixed());
+    code(&mut app, KeyCode::Tab);
+    let t1 = t0() + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(mixed()[..1].to_vec(), 1, 200, t1, 2));
+    key(&mut app, 'T');
+    key(&mut app, 't');
+    assert!(app.tags.is_empty(), "no sessions are shown to tag");
+    assert!(message(&app).contains("sessions view"), "{}", message(&app));
+    code(&mut app, KeyCode::Tab);
+    code(&mut app, KeyCode::Tab);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Sessions);
+    assert_eq!(ids(&app), vec![1]);
+}
+
+#[test]
+fn s_in_a_grouped_view_sorts_groups() {
+    let mut app = app_showing(mixed());
+    code(&mut app, KeyCode::Tab);
+    key(&mut app, 's'); // Sleeping, most first
+    assert_eq!(group_keys(&app)[0], "app");
+    key(&mut app, 's'); // Active, most first
+    assert_eq!(
+        group_keys(&app),
+        vec!["app", "event_scheduler", "report", "web"]
+    );
+    key(&mut app, 'S');
+    assert_eq!(group_keys(&app)[0], "web");
+    assert_eq!(
+        app.sort.column,
+        Column::Time,
+        "the sessions sort is untouched"
+    );
+}
+
+// --- help, quit, findings --------------------------------------------------
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut app = app_showing(mixed());
+    key(&mut app, '?');
+    assert_eq!(app.modal, Some(Modal::Help { scroll: 0 }));
+    assert!(key(&mut app, 'q').is_empty(), "q closes help, not the app");
+    assert_eq!(app.modal, None);
+    key(&mut app, '?');
+    key(&mut app, 'k');
+    assert_eq!(app.modal, None, "k closes help, no kill dialog");
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut app = app_showing(mixed());
+    assert!(matches!(key(&mut app, 'q')[..], [Effect::Quit]));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(matches!(
+        update(&mut app, Event::Key(ctrl_c))[..],
+        [Effect::Quit]
+    ));
+    // Ctrl-C quits from inside a dialog too.
+    key(&mut app, '/');
+    assert!(matches!(
+        update(&mut app, Event::Key(ctrl_c))[..],
+        [Effect::Quit]
+    ));
+    assert!(update(&mut app, Event::Resize(80, 24)).is_empty());
+}
+
+#[test]
+fn findings_are_computed_per_snapshot() {
+    let mut app = app_showing(mixed());
+    assert!(
+        !app.findings.iter().any(|f| f.kind == FindingKind::Leak),
+        "{:?}",
+        app.findings
+    );
+    let mut leak: Vec<Session> = (0..20)
+        .map(|i| {
+            session(
+                100 + i,
+                "leaky",
+                &format!("10.0.0.9:{}", 40000 + i),
+                "Sleep",
+                600,
+                "",
+            )
+        })
+        .collect();
+    leak.extend(mixed());
+    let t1 = t0() + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(leak, 26, 200, t1, 2));
+    let f = app
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::Leak)
+        .expect("a leak finding");
+    assert!(f.title.contains("20 sessions"), "{}", f.title);
+    assert!(f.title.contains("leaky"), "{}", f.title);
+    assert!(f.fix.iter().any(|s| s.key.as_deref() == Some("I")));
+
+    // The leak is gone in the next snapshot: so is the finding.
+    let t2 = t1 + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(mixed(), 6, 200, t2, 3));
+    assert!(!app.findings.iter().any(|f| f.kind == FindingKind::Leak));
+}

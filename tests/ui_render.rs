@@ -1,0 +1,744 @@
+//! The dashboard drawn into a `TestBackend`: the state is built through
+//! `conntop::app::update` with synthetic snapshots and keys, then the buffer
+//! is read back as text (and, for colours, as cell styles).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use conntop::app::keymap::{BINDINGS, DIALOG_KEYS};
+use conntop::app::{App, Event, Options, update};
+use conntop::command::{Feed, KillTally, Reply};
+use conntop::snapshot::{Privileges, ServerInfo, Session, Snapshot, Status, Variables};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+/// The fixed "now" of every test.
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn session(id: u64, user: &str, host: &str, command: &str, secs: u64, info: &str) -> Session {
+    Session {
+        id,
+        user: user.to_string(),
+        host: host.to_string(),
+        db: None,
+        command: command.to_string(),
+        time_ms: secs * 1000,
+        state: String::new(),
+        info: (!info.is_empty()).then(|| info.to_string()),
+        trx_age_ms: None,
+    }
+}
+
+/// A snapshot taken at [`t0`]; `max_used_connections` is `connected`.
+fn raw_snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Snapshot {
+    Snapshot {
+        seq: 1,
+        taken_at: t0(),
+        server: ServerInfo::from_version("10.11.6-MariaDB"),
+        variables: Variables {
+            max_connections: max,
+            ..Variables::default()
+        },
+        status: Status {
+            threads_connected: connected,
+            threads_running: 2,
+            max_used_connections: connected,
+            connections: 5000,
+            uptime_s: 86_400,
+            ..Status::default()
+        },
+        sessions,
+        own_id: 999_999,
+        privileges: Privileges {
+            process: true,
+            kill_any: true,
+        },
+        poll_latency: Duration::from_millis(3),
+        statements: 2,
+        endpoint: "127.0.0.1:3306".to_string(),
+    }
+}
+
+fn snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Arc<Snapshot> {
+    Arc::new(raw_snapshot(sessions, connected, max))
+}
+
+fn options(color: bool) -> Options {
+    Options {
+        interval: Duration::from_secs(1),
+        color,
+        ..Options::default()
+    }
+}
+
+/// An app at [`t0`] showing `snap`.
+fn app_showing(snap: Arc<Snapshot>, color: bool) -> App {
+    let mut app = App::new(options(color));
+    update(&mut app, Event::Tick(t0()));
+    update(&mut app, Event::Feed(Feed::Snapshot(snap)));
+    app
+}
+
+fn key(app: &mut App, c: char) {
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(app, Event::Key(KeyEvent::new(KeyCode::Char(c), mods)));
+}
+
+fn code(app: &mut App, code: KeyCode) {
+    update(app, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| conntop::ui::render(app, f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn lines(buf: &Buffer) -> Vec<String> {
+    let a = buf.area;
+    (a.top()..a.bottom())
+        .map(|y| {
+            (a.left()..a.right())
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
+    lines(&draw(app, w, h))
+}
+
+fn find<'a>(lines: &'a [String], needle: &str) -> Option<&'a String> {
+    lines.iter().find(|l| l.contains(needle))
+}
+
+#[track_caller]
+fn shows(lines: &[String], needle: &str) {
+    assert!(
+        find(lines, needle).is_some(),
+        "{needle:?} not on screen:\n{}",
+        lines.join("\n")
+    );
+}
+
+#[track_caller]
+fn hides(lines: &[String], needle: &str) {
+    assert!(
+        find(lines, needle).is_none(),
+        "{needle:?} on screen:\n{}",
+        lines.join("\n")
+    );
+}
+
+/// The row of the sessions table header.
+fn table_header(lines: &[String]) -> &String {
+    lines
+        .iter()
+        .find(|l| l.contains("Command") && l.contains("Query"))
+        .expect("a table header")
+}
+
+/// 42 of 200 slots: a few applications, one query running 4m12s.
+fn normal_load() -> Arc<Snapshot> {
+    let mut sessions = vec![session(
+        10,
+        "app",
+        "10.0.0.1:5001",
+        "Query",
+        252,
+        "SELECT * FROM orders WHERE status = 'open'",
+    )];
+    for i in 0..30 {
+        sessions.push(session(
+            100 + i,
+            "app",
+            &format!("10.0.0.1:{}", 6000 + i),
+            "Sleep",
+            i,
+            "",
+        ));
+    }
+    for i in 0..11 {
+        sessions.push(session(
+            200 + i,
+            "web",
+            &format!("10.0.0.2:{}", 7000 + i),
+            "Query",
+            40,
+            "SELECT 1",
+        ));
+    }
+    let mut snap = raw_snapshot(sessions, 42, 200);
+    snap.status.max_used_connections = 57;
+    Arc::new(snap)
+}
+
+/// 190 of 200 slots.
+fn nearly_full() -> Arc<Snapshot> {
+    let sessions = (0..190)
+        .map(|i| {
+            session(
+                i + 1,
+                "app",
+                &format!("10.0.0.1:{}", 5000 + i),
+                "Sleep",
+                i,
+                "",
+            )
+        })
+        .collect();
+    snapshot(sessions, 190, 200)
+}
+
+// --- the main screen -------------------------------------------------------
+
+#[test]
+fn normal_load_at_120x40() {
+    let app = app_showing(normal_load(), true);
+    let l = screen(&app, 120, 40);
+    assert!(l[0].contains("conntop"), "{}", l[0]);
+    assert!(l[0].contains("10.11.6-MariaDB"), "{}", l[0]);
+    assert!(l[0].contains("live"), "{}", l[0]);
+    hides(&l, "STALE");
+    let gauge = find(&l, "Slots").unwrap();
+    assert!(gauge.contains("42/200 21.0%"), "{gauge}");
+    assert!(gauge.contains("max used 57"), "{gauge}");
+    shows(&l, "rejected 0");
+    shows(&l, "sleeping 30");
+
+    let header = table_header(&l);
+    assert!(header.contains("Time▼"), "{header}");
+    for col in ["Id", "User", "Host", "DB", "State"] {
+        assert!(header.contains(col), "{col} missing: {header}");
+    }
+    shows(&l, "Sessions 42 of 42");
+    // Longest first: the 4m12s query is the first row.
+    let first = l.iter().position(|x| x == header).unwrap() + 1;
+    assert!(l[first].contains("app"), "{}", l[first]);
+    assert!(l[first].contains("4m12s"), "{}", l[first]);
+    assert!(l[first].contains("SELECT * FROM orders"), "{}", l[first]);
+    shows(&l, "web");
+
+    let footer = &l[39];
+    for b in BINDINGS {
+        if let Some(word) = b.footer {
+            let k = b.label.split(' ').next().unwrap();
+            assert!(
+                footer.contains(&format!("{k} {word}")),
+                "{k} {word}: {footer}"
+            );
+        }
+    }
+    assert!(footer.contains("? help"), "{footer}");
+    assert!(footer.contains("q quit"), "{footer}");
+}
+
+#[test]
+fn nothing_yet_says_so() {
+    let mut app = App::new(options(true));
+    update(&mut app, Event::Tick(t0()));
+    let l = screen(&app, 120, 40);
+    shows(&l, "connecting…");
+    shows(&l, "waiting for the first snapshot");
+}
+
+#[test]
+fn nearly_full_is_critical_in_colour() {
+    let app = app_showing(nearly_full(), true);
+    let buf = draw(&app, 120, 40);
+    let l = lines(&buf);
+    let gauge_y = l.iter().position(|x| x.contains("Slots")).unwrap();
+    assert!(l[gauge_y].contains("190/200 95.0%"), "{}", l[gauge_y]);
+    let strip = find(&l, "headroom").expect("a headroom finding in the strip");
+    assert!(strip.contains("190/200"), "{strip}");
+
+    let bar: Vec<_> = (0..120)
+        .map(|x| &buf[(x, gauge_y as u16)])
+        .filter(|c| c.symbol() == "█")
+        .collect();
+    assert!(!bar.is_empty());
+    for cell in bar {
+        assert_eq!(cell.fg, Color::Red, "filled gauge cell {cell:?}");
+    }
+    let pct_x = l[gauge_y].chars().position(|c| c == '%').unwrap();
+    assert_eq!(buf[(pct_x as u16, gauge_y as u16)].fg, Color::Red);
+}
+
+#[test]
+fn no_color_has_no_colours_and_the_same_text() {
+    for (snap, w, h) in [
+        (nearly_full(), 120, 40),
+        (normal_load(), 120, 40),
+        (normal_load(), 80, 24),
+    ] {
+        let colour = app_showing(snap.clone(), true);
+        let mut mono = app_showing(snap, false);
+        let cbuf = draw(&colour, w, h);
+        let mbuf = draw(&mono, w, h);
+        assert_eq!(lines(&cbuf), lines(&mbuf));
+        for cell in mbuf.content() {
+            assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+            assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+        }
+        // Dialogs and the grouped view stay monochrome too.
+        for k in ['I', '?', 'd'] {
+            key(&mut mono, k);
+            for cell in draw(&mono, w, h).content() {
+                assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{k}");
+            }
+            code(&mut mono, KeyCode::Esc);
+        }
+        code(&mut mono, KeyCode::Tab);
+        for cell in draw(&mono, w, h).content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
+        }
+    }
+}
+
+#[test]
+fn reconnecting_shows_the_error_and_stale() {
+    let mut app = app_showing(normal_load(), true);
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(7)));
+    update(
+        &mut app,
+        Event::Feed(Feed::Down {
+            since: t0() + Duration::from_secs(2),
+            last_error: "Can't connect to server on '10.0.0.5' (111)".into(),
+            attempts: 3,
+        }),
+    );
+    let l = screen(&app, 120, 40);
+    assert!(l[0].contains("RECONNECTING 5s (attempt 3)"), "{}", l[0]);
+    assert!(
+        l[0].contains("Can't connect to server on '10.0.0.5' (111)"),
+        "{}",
+        l[0]
+    );
+    shows(&l, "STALE");
+    // The last data stays on screen.
+    shows(&l, "4m12s");
+}
+
+#[test]
+fn an_old_snapshot_is_stale_and_pause_says_paused() {
+    let mut app = app_showing(normal_load(), true);
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(10)));
+    let l = screen(&app, 120, 40);
+    assert!(l[0].contains("STALE 10s old"), "{}", l[0]);
+    hides(&l, "● live");
+
+    key(&mut app, 'p');
+    let l = screen(&app, 120, 40);
+    assert!(l[0].contains("PAUSED"), "{}", l[0]);
+}
+
+#[test]
+fn small_terminal_80x24_keeps_the_query_column() {
+    let app = app_showing(normal_load(), true);
+    let l = screen(&app, 80, 24);
+    assert_eq!(l.len(), 24);
+    let header = table_header(&l);
+    assert!(header.contains("Time▼"), "{header}");
+    assert!(!header.contains("DB"), "DB is dropped: {header}");
+    assert!(!header.contains("State"), "State is dropped: {header}");
+    let first = l.iter().position(|x| x == header).unwrap() + 1;
+    assert!(l[first].contains("4m12s"), "{}", l[first]);
+    assert!(l[first].contains("SELECT"), "{}", l[first]);
+    // Hints that do not fit are dropped, help, quit and the kills stay.
+    let footer = &l[23];
+    for hint in ["? help", "q quit", "k kill", "I kill idle", "L kill long"] {
+        assert!(footer.contains(hint), "{hint}: {footer}");
+    }
+    let narrow = screen(&app, 40, 24);
+    assert!(narrow[23].contains("? help  q quit"), "{}", narrow[23]);
+    for line in &l {
+        assert!(line.chars().count() <= 80, "{line}");
+    }
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut app = app_showing(nearly_full(), true);
+    let sizes = [(20, 5), (1, 1), (40, 10), (10, 30), (200, 3)];
+    for (w, h) in sizes {
+        draw(&app, w, h);
+    }
+    for k in ['?', 'I', 'L', 'd', '/'] {
+        key(&mut app, k);
+        for (w, h) in sizes {
+            draw(&app, w, h);
+        }
+        code(&mut app, KeyCode::Esc);
+    }
+    code(&mut app, KeyCode::Enter);
+    for (w, h) in sizes {
+        draw(&app, w, h);
+    }
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Tab);
+    for (w, h) in sizes {
+        draw(&app, w, h);
+    }
+}
+
+// --- hostile text ----------------------------------------------------------
+
+const HOSTILE: &str = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred";
+
+fn hostile() -> Arc<Snapshot> {
+    let mut s1 = session(1, "app", "10.0.0.1:5001", "Query", 900, HOSTILE);
+    s1.state = "a\u{9b}31mb".into();
+    let mut s2 = session(2, "mallory\u{202e}txt", "10.0.0.6:1", "Sleep", 800, "");
+    s2.db = Some("caf\u{fffd}".into());
+    let s3 = session(
+        3,
+        "bulk",
+        "10.0.0.7:1",
+        "Query",
+        700,
+        &format!(
+            "INSERT INTO t VALUES {}",
+            "(1,'\u{1b}x'),\n\t".repeat(100_000)
+        ),
+    );
+    assert!(s3.info.as_ref().unwrap().len() > 1_000_000);
+    let s4 = session(
+        4,
+        "bad\u{fffd}utf8",
+        "\u{2066}host\u{2069}:1",
+        "Query",
+        600,
+        "SELECT '\u{fffd}\u{0}\u{7f}\u{85}'",
+    );
+    snapshot(vec![s1, s2, s3, s4], 4, 200)
+}
+
+/// A character that must never reach the terminal as is.
+fn unsafe_char(c: char) -> bool {
+    let n = c as u32;
+    n < 0x20
+        || n == 0x7f
+        || (0x80..=0x9f).contains(&n)
+        || (0x200b..=0x200f).contains(&n)
+        || (0x202a..=0x202e).contains(&n)
+        || (0x2066..=0x2069).contains(&n)
+        || n == 0xfeff
+}
+
+#[track_caller]
+fn assert_inert(buf: &Buffer) {
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(unsafe_char),
+            "unsafe cell {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+#[test]
+fn hostile_text_is_drawn_inert() {
+    let mut app = app_showing(hostile(), true);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let buf = draw(&app, w, h);
+        assert_inert(&buf);
+    }
+    let l = screen(&app, 120, 40);
+    shows(&l, "␛]0;pwned␇␛[2J␛[31mred");
+    shows(&l, "mallory�txt");
+    shows(&l, "caf\u{fffd}");
+    shows(&l, "bad\u{fffd}utf8");
+    shows(&l, "a�31mb");
+    shows(&l, "INSERT INTO t VALUES (1,'␛x'),");
+
+    // The detail of each session, the huge one included.
+    for _ in 0..4 {
+        code(&mut app, KeyCode::Enter);
+        let buf = draw(&app, 120, 40);
+        assert_inert(&buf);
+        code(&mut app, KeyCode::Esc);
+        key(&mut app, 'j');
+    }
+    key(&mut app, 'g');
+    code(&mut app, KeyCode::Enter);
+    let l = screen(&app, 120, 40);
+    shows(&l, "Session 1");
+    shows(&l, "␛]0;pwned␇␛[2J␛[31mred");
+    code(&mut app, KeyCode::Esc);
+
+    // The kill confirmations and the filter echo too.
+    for k in ['k', 'I', 'L'] {
+        key(&mut app, k);
+        assert_inert(&draw(&app, 120, 40));
+        code(&mut app, KeyCode::Esc);
+    }
+    key(&mut app, 'T');
+    key(&mut app, 'k');
+    assert_inert(&draw(&app, 120, 40));
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, '/');
+    key(&mut app, '\u{1b}');
+    key(&mut app, '\u{202e}');
+    let buf = draw(&app, 120, 40);
+    assert_inert(&buf);
+    shows(&lines(&buf), "/␛�█");
+    code(&mut app, KeyCode::Esc);
+
+    // Grouped by user: the keys are server text as well.
+    code(&mut app, KeyCode::Tab);
+    let buf = draw(&app, 120, 40);
+    assert_inert(&buf);
+    shows(&lines(&buf), "mallory�txt");
+}
+
+// --- dialogs ---------------------------------------------------------------
+
+#[test]
+fn help_lists_every_binding() {
+    let mut app = app_showing(normal_load(), true);
+    key(&mut app, '?');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Keys (any key closes)");
+    for b in BINDINGS {
+        let want = format!("{:<10}{}", b.label, b.help);
+        shows(&l, &want);
+    }
+    for (k, what) in DIALOG_KEYS {
+        shows(&l, &format!("{k:<10}{what}"));
+    }
+    key(&mut app, 'x');
+    hides(&screen(&app, 120, 40), "Keys (any key closes)");
+}
+
+/// 12 idle of app@10.0.0.1, 3 idle of web@10.0.0.2, two busy.
+fn idle_load() -> Arc<Snapshot> {
+    let mut sessions: Vec<Session> = (0..12)
+        .map(|i| {
+            session(
+                i + 1,
+                "app",
+                &format!("10.0.0.1:{}", 5000 + i),
+                "Sleep",
+                400 + i,
+                "",
+            )
+        })
+        .collect();
+    sessions.extend((0..3).map(|i| {
+        session(
+            20 + i,
+            "web",
+            &format!("10.0.0.2:{}", 6000 + i),
+            "Sleep",
+            900 + i,
+            "",
+        )
+    }));
+    sessions.push(session(30, "app", "10.0.0.1:7000", "Sleep", 10, ""));
+    sessions.push(session(31, "app", "10.0.0.1:7001", "Query", 2, "SELECT 1"));
+    snapshot(sessions, 17, 200)
+}
+
+#[test]
+fn idle_kill_dialog_shows_count_accounts_and_keys() {
+    let mut app = app_showing(idle_load(), true);
+    key(&mut app, 'I');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Kill 15 idle sessions (Sleep ≥ 5m) ?");
+    shows(&l, "15 sessions, threshold 5m (+/- to change)");
+    shows(&l, "12  app@10.0.0.1");
+    shows(&l, "3  web@10.0.0.2");
+    shows(&l, "Oldest first:");
+    // Oldest first: web's 15m sleepers lead.
+    let first = l.iter().position(|x| x.contains("Oldest first:")).unwrap() + 1;
+    assert!(l[first].contains("web"), "{}", l[first]);
+    assert!(l[first].contains("15m2s"), "{}", l[first]);
+    shows(&l, "… 7 more");
+    shows(&l, "y/Enter kill");
+    shows(&l, "n/Esc cancel");
+    hides(&l, "rolls it back");
+
+    key(&mut app, '+');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Kill 3 idle sessions (Sleep ≥ 10m) ?");
+    shows(&l, "3  web@10.0.0.2");
+    hides(&l, "12  app@10.0.0.1");
+
+    key(&mut app, '+');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Kill 3 idle sessions (Sleep ≥ 15m) ?");
+    key(&mut app, '+');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Kill 0 idle sessions (Sleep ≥ 30m) ?");
+    shows(&l, "Nothing matches");
+    hides(&l, "y/Enter kill");
+}
+
+#[test]
+fn single_kill_dialog_shows_the_session_and_the_rollback_warning() {
+    let mut s = session(
+        4242,
+        "billing",
+        "10.0.0.7:5123",
+        "Query",
+        30,
+        "UPDATE invoices SET paid = 1 WHERE id = 17",
+    );
+    s.trx_age_ms = Some(125_000);
+    s.db = Some("ledger".into());
+    let mut app = app_showing(snapshot(vec![s], 1, 200), true);
+    key(&mut app, 'k');
+    let l = screen(&app, 120, 40);
+    shows(&l, "KILL CONNECTION of session 4242 ?");
+    shows(&l, "4242");
+    shows(&l, "billing@10.0.0.7:5123");
+    shows(&l, "UPDATE invoices SET paid = 1 WHERE id = 17");
+    shows(&l, "open for 2m5s");
+    shows(&l, "rolls it back");
+    shows(&l, "y/Enter kill");
+    shows(&l, "n/Esc cancel");
+
+    // KILL QUERY keeps the connection: no rollback warning.
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, 'x');
+    let l = screen(&app, 120, 40);
+    shows(&l, "KILL QUERY of session 4242 ?");
+    hides(&l, "rolls it back");
+    shows(&l, "the connection stays");
+}
+
+#[test]
+fn tagged_kill_dialog_names_the_protected_ones() {
+    let mut sessions: Vec<Session> = idle_load().sessions.clone();
+    sessions.push(session(
+        40,
+        "event_scheduler",
+        "localhost",
+        "Daemon",
+        9000,
+        "",
+    ));
+    let mut app = app_showing(snapshot(sessions, 18, 200), true);
+    key(&mut app, 'T');
+    key(&mut app, 'k');
+    let l = screen(&app, 120, 40);
+    shows(&l, "KILL CONNECTION of 17 tagged sessions ?");
+    shows(&l, "1 tagged sessions are protected and left out: system");
+    shows(&l, "tagged 18");
+}
+
+#[test]
+fn grouped_view_shows_groups() {
+    let mut app = app_showing(idle_load(), true);
+    code(&mut app, KeyCode::Tab);
+    let l = screen(&app, 120, 40);
+    shows(&l, "By user · 2 groups");
+    let header = find(&l, "Oldest idle").unwrap();
+    assert!(header.contains("Sessions▼"), "{header}");
+    let app_row = l
+        .iter()
+        .find(|x| x.trim_start().starts_with("app "))
+        .expect("the app group");
+    assert!(app_row.contains("14"), "{app_row}");
+    assert!(app_row.contains("7.0%"), "{app_row}");
+    let web_row = l
+        .iter()
+        .find(|x| x.trim_start().starts_with("web "))
+        .expect("the web group");
+    assert!(web_row.contains("15m2s"), "{web_row}");
+
+    code(&mut app, KeyCode::Tab);
+    let l = screen(&app, 120, 40);
+    shows(&l, "By host · 2 groups");
+    shows(&l, "10.0.0.1");
+}
+
+#[test]
+fn diagnosis_shows_findings_with_their_fix() {
+    let sessions: Vec<Session> = (0..20)
+        .map(|i| {
+            session(
+                i + 1,
+                "leaky",
+                &format!("10.0.0.9:{}", 40000 + i),
+                "Sleep",
+                600,
+                "",
+            )
+        })
+        .collect();
+    let mut app = app_showing(snapshot(sessions, 20, 200), true);
+    let l = screen(&app, 120, 40);
+    let strip = find(&l, "leak ").expect("a leak line in the strip");
+    assert!(strip.contains("20 sessions of leaky"), "{strip}");
+    assert!(strip.contains("[I]"), "{strip}");
+    key(&mut app, 'd');
+    let l = screen(&app, 120, 40);
+    shows(&l, "Diagnosis");
+    shows(&l, "20 sessions of leaky");
+    shows(&l, "SET GLOBAL wait_timeout");
+}
+
+// --- footer states ---------------------------------------------------------
+
+#[test]
+fn footer_shows_filter_input_progress_and_messages() {
+    let mut app = app_showing(idle_load(), true);
+    key(&mut app, '/');
+    for c in "web".chars() {
+        key(&mut app, c);
+    }
+    let l = screen(&app, 120, 40);
+    assert!(l[39].starts_with("/web█"), "{}", l[39]);
+    shows(&l, "Sessions 3 of 17");
+    shows(&l, "filter \"web\"");
+    code(&mut app, KeyCode::Enter);
+
+    key(&mut app, 'T');
+    key(&mut app, 'k');
+    code(&mut app, KeyCode::Enter);
+    let request = app.kill.unwrap().request;
+    update(
+        &mut app,
+        Event::Reply(Reply::KillProgress {
+            request,
+            total: 3,
+            tally: KillTally {
+                killed: 1,
+                skipped: 1,
+                failed: 0,
+            },
+        }),
+    );
+    let l = screen(&app, 120, 40);
+    assert!(
+        l[39].starts_with("KILL CONNECTION: 2/3 done (killed 1, skipped 1, failed 0)"),
+        "{}",
+        l[39]
+    );
+    update(
+        &mut app,
+        Event::Reply(Reply::KillDone {
+            request,
+            mode: conntop::command::KillMode::Connection,
+            tally: KillTally {
+                killed: 2,
+                skipped: 1,
+                failed: 0,
+            },
+            first_error: None,
+        }),
+    );
+    let l = screen(&app, 120, 40);
+    assert!(l[39].starts_with("killed 2, skipped 1"), "{}", l[39]);
+}
