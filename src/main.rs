@@ -31,7 +31,8 @@ fn usage_error(line: &str) -> ExitCode {
 fn main() -> ExitCode {
     let args = config::normalize_argv(std::env::args_os().collect());
     if separate_password_value(&args) {
-        return usage_error("-p takes no separate value: write -pSECRET or --password=SECRET, or a bare -p to be prompted");
+        // Placeholders, not a sample word: the refused value must never show.
+        return usage_error("-p takes no separate value: write -p<password> or --password=<password>, or a bare -p to be prompted");
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -40,8 +41,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // The first paragraph, on one line: clap puts what is missing
+            // ("required arguments were not provided:") on the lines below.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad arguments");
+            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let first = if first.is_empty() { "bad arguments".to_string() } else { first.join(" ") };
             return usage_error(first.trim_start_matches("error: "));
         }
     };

@@ -78,10 +78,14 @@ impl Drop for PollerHandle {
 /// that startup errors are reported before any UI appears); `None` starts in
 /// the reconnecting state with `first_error`.
 pub fn spawn(
-    config: PollerConfig,
+    mut config: PollerConfig,
     first: Option<Source>,
     first_error: Option<String>,
 ) -> PollerHandle {
+    // The caller's connection is ours too: never kill it.
+    if let Some(source) = &first {
+        config.safety.own_id = source.own_id();
+    }
     let (feed_tx, feed_rx) = crossbeam_channel::bounded(1);
     let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
     let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();

@@ -32,6 +32,12 @@ use crate::snapshot::{
 /// How often the variables are re-read (they rarely change).
 pub const VARIABLES_EVERY: Duration = Duration::from_secs(10);
 
+/// Open transactions are read at most this often. MariaDB refreshes its
+/// `INNODB_TRX` cache only when the previous read is over 100 ms old, so a
+/// monitor reading it every 100 ms would freeze it; in between, the last
+/// reading is aged by the time passed.
+pub const TRX_EVERY: Duration = Duration::from_millis(250);
+
 /// Why talking to the server failed, classified for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceError {
@@ -519,6 +525,9 @@ pub struct Source {
     privileges: Privileges,
     processlist: ProcesslistSql,
     with_trx: bool,
+    /// Transaction ages (thread id -> ms) at the last read of `INNODB_TRX`.
+    trx_ages: HashMap<u64, u64>,
+    trx_at: Option<Instant>,
     variables: Variables,
     variables_at: Option<Instant>,
     endpoint: String,
@@ -579,6 +588,8 @@ impl Source {
             own_id,
             privileges,
             with_trx: true,
+            trx_ages: HashMap::new(),
+            trx_at: None,
             variables: Variables::default(),
             variables_at: None,
             endpoint: endpoint.to_string(),
@@ -614,18 +625,26 @@ impl Source {
         let with_vars = self
             .variables_at
             .is_none_or(|at| at.elapsed() >= VARIABLES_EVERY);
+        let with_trx = self.with_trx && self.trx_at.is_none_or(|at| at.elapsed() >= TRX_EVERY);
         let mut statements = 0;
-        let status = match self.read_status(with_vars) {
+        let status = match self.read_status(with_vars, with_trx) {
             Ok(s) => s,
-            Err(SourceError::Server { .. }) if self.with_trx => {
+            Err(SourceError::Server { .. }) if with_trx => {
                 // No PROCESS privilege for INNODB_TRX (or no InnoDB): drop it.
                 self.with_trx = false;
                 statements += 1;
-                self.read_status(with_vars)?
+                self.read_status(with_vars, false)?
             }
             Err(e) => return Err(e),
         };
         statements += 1;
+        if with_trx && self.with_trx {
+            self.trx_ages = status.trx_age_ms.clone();
+            self.trx_at = Some(Instant::now());
+        }
+        let trx_aged_by = self.trx_at.map_or(0, |at| {
+            u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)
+        });
         if let Some(v) = status.variables.clone() {
             self.variables = v;
             self.variables_at = Some(Instant::now());
@@ -644,7 +663,10 @@ impl Source {
         statements += 1;
         sessions.retain(|s| s.id != self.own_id);
         for s in &mut sessions {
-            s.trx_age_ms = status.trx_age_ms.get(&s.id).copied();
+            s.trx_age_ms = self
+                .trx_ages
+                .get(&s.id)
+                .map(|age| age.saturating_add(trx_aged_by));
         }
         self.seq += 1;
         Ok(Snapshot {
@@ -662,8 +684,8 @@ impl Source {
         })
     }
 
-    fn read_status(&mut self, with_vars: bool) -> Result<StatusRows, SourceError> {
-        let sql = status_sql(self.server.flavor, with_vars, self.with_trx);
+    fn read_status(&mut self, with_vars: bool, with_trx: bool) -> Result<StatusRows, SourceError> {
+        let sql = status_sql(self.server.flavor, with_vars, with_trx);
         let rows: Vec<(Value, Value, Value)> =
             self.conn.query(sql).map_err(|e| classify(&e, true))?;
         let tagged: Vec<(String, String, &Value)> = rows

@@ -1,0 +1,224 @@
+//! The binary as a user meets it when something is wrong: one clear line on
+//! stderr, nothing on stdout, exit code 2 for usage errors and 1 for the rest.
+//! The binary runs with stdin null and no terminal. Only the tests that say
+//! so need the shared server.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::wait_until;
+
+/// Longest any run may take.
+const RUN_LIMIT: Duration = Duration::from_secs(20);
+
+/// A finished run of the binary.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Run {
+    /// Asserts the error contract: exit `code`, nothing on stdout, exactly
+    /// one non-empty line on stderr (returned, without the `conntop: ` prefix).
+    fn fails(&self, code: i32) -> &str {
+        assert_eq!(self.code, Some(code), "{self:?}");
+        assert!(self.stdout.is_empty(), "stdout not empty: {self:?}");
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "want one line on stderr: {self:?}");
+        assert!(
+            !self.stderr.contains('\x1b'),
+            "escape sequences on stderr: {self:?}"
+        );
+        let line = lines[0];
+        assert!(line.starts_with("conntop: "), "{line}");
+        line.trim_start_matches("conntop: ")
+    }
+}
+
+/// Runs the binary with stdin null and without the `MYSQL_*` environment;
+/// ended by its own PID after [`RUN_LIMIT`].
+fn run<S: AsRef<OsStr>>(args: &[S]) -> Run {
+    let mut cmd = Command::new(common::conntop_bin());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for key in [
+        "MYSQL_PWD",
+        "MYSQL_HOST",
+        "MYSQL_TCP_PORT",
+        "MYSQL_UNIX_PORT",
+    ] {
+        cmd.env_remove(key);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let mut status = None;
+    let finished = wait_until(RUN_LIMIT, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let took = started.elapsed();
+    if !finished {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("conntop did not finish within {RUN_LIMIT:?}");
+    }
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        took,
+    }
+}
+
+#[test]
+fn unknown_flag() {
+    let line = run(&["--bogus"]).fails(2).to_string();
+    assert!(line.contains("--bogus"), "{line}");
+}
+
+#[test]
+fn bad_durations() {
+    let line = run(&["-i", "soon"]).fails(2).to_string();
+    assert!(line.contains("soon"), "{line}");
+    let line = run(&["kill", "--idle-over", "5parsecs"])
+        .fails(2)
+        .to_string();
+    assert!(line.contains("5parsecs"), "{line}");
+    let line = run(&["--once", "--connect-timeout", "x"])
+        .fails(2)
+        .to_string();
+    assert!(line.contains("connect-timeout"), "{line}");
+}
+
+#[test]
+fn interval_below_the_minimum() {
+    let line = run(&["-i", "50ms"]).fails(2).to_string();
+    assert!(line.contains("100ms"), "{line}");
+}
+
+#[test]
+fn format_needs_once() {
+    let line = run(&["--format", "json"]).fails(2).to_string();
+    assert!(line.contains("--once"), "{line}");
+}
+
+#[test]
+fn separate_password_value_is_refused_without_echoing_it() {
+    for secret in ["SECRET", "hunter2"] {
+        let out = run(&["-h", "127.0.0.1", "-p", secret, "--once"]);
+        let line = out.fails(2).to_string();
+        assert!(!out.stderr.contains(secret), "{secret} echoed: {line}");
+        assert!(line.contains("-p"), "{line}");
+    }
+}
+
+#[test]
+fn refused_port_fails_within_the_connect_timeout() {
+    let out = run(&["--no-defaults", "-h", "127.0.0.1", "-P", "1", "--once"]);
+    let line = out.fails(1).to_string();
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+    assert!(out.took < Duration::from_secs(6), "took {:?}", out.took);
+}
+
+#[test]
+fn unknown_host_fails_fast() {
+    let out = run(&["--no-defaults", "-h", "no-such-host.invalid", "--once"]);
+    let line = out.fails(1).to_string();
+    assert!(line.contains("no-such-host.invalid"), "{line}");
+    assert!(out.took < Duration::from_secs(6), "took {:?}", out.took);
+}
+
+#[test]
+fn unreadable_defaults_file_is_named() {
+    let line = run(&["--defaults-file", "/nonexistent/my.cnf", "--once"])
+        .fails(1)
+        .to_string();
+    assert!(line.contains("/nonexistent/my.cnf"), "{line}");
+}
+
+#[test]
+fn kill_without_a_threshold_says_what_to_give() {
+    let out = run(&["--no-defaults", "-h", "127.0.0.1", "-P", "1", "kill"]);
+    assert!(matches!(out.code, Some(1 | 2)), "{out:?}");
+    let line = out.fails(out.code.unwrap()).to_string();
+    assert!(line.contains("--idle-over"), "{line}");
+    assert!(line.contains("--query-over"), "{line}");
+}
+
+#[test]
+fn help_lists_the_modes() {
+    let out = run(&["--help"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    for flag in ["--idle-over", "--once", "--query-over", "--format"] {
+        assert!(out.stdout.contains(flag), "{flag} missing:\n{}", out.stdout);
+    }
+}
+
+/// Needs the shared server.
+#[test]
+fn wrong_password_is_access_denied_without_the_password() {
+    let port = common::server().port.to_string();
+    let wrong = "Wr0ngPassw0rd-x7";
+    let password = format!("-p{wrong}");
+    let out = run(&[
+        "--no-defaults",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "-u",
+        "app",
+        &password,
+        "--once",
+    ]);
+    let line = out.fails(1).to_string();
+    assert!(line.to_lowercase().contains("access denied"), "{line}");
+    assert!(!out.stderr.contains(wrong), "password echoed: {line}");
+}
+
+/// Needs the shared server: the dashboard connects before it looks for a terminal.
+#[test]
+fn dashboard_without_a_terminal() {
+    let port = common::server().port.to_string();
+    let out = run(&[
+        "--no-defaults",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "-u",
+        "conntop",
+        "-pconntop",
+        "--read-only",
+    ]);
+    let line = out.fails(1).to_string();
+    assert!(line.contains("terminal"), "{line}");
+    assert!(line.contains("--once"), "{line}");
+}
