@@ -17,16 +17,10 @@ pub struct AuditRecord<'a> {
     pub time: String,
     /// The server endpoint (`127.0.0.1:3306`).
     pub server: &'a str,
-    pub id: u64,
-    pub user: &'a str,
-    pub host: &'a str,
-    pub db: Option<&'a str>,
-    pub command: &'a str,
-    pub time_ms: u64,
-    pub state: &'a str,
-    /// Full query text as read (cut only at the read limit).
-    pub info: Option<&'a str>,
-    pub trx_age_ms: Option<u64>,
+    /// The session as confirmed: id, user, host, db, command, time_ms,
+    /// state, info (the full query as read), trx_age_ms.
+    #[serde(flatten)]
+    pub session: &'a Session,
     pub mode: KillMode,
     pub method: KillMethod,
     #[serde(flatten)]
@@ -50,15 +44,7 @@ impl<'a> AuditRecord<'a> {
         AuditRecord {
             time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             server,
-            id: session.id,
-            user: &session.user,
-            host: &session.host,
-            db: session.db.as_deref(),
-            command: &session.command,
-            time_ms: session.time_ms,
-            state: &session.state,
-            info: session.info.as_deref(),
-            trx_age_ms: session.trx_age_ms,
+            session,
             mode,
             method,
             outcome,

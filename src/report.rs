@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::findings::Finding;
-use crate::snapshot::{Flavor, Snapshot};
+use crate::snapshot::{Flavor, Session, Snapshot};
 use crate::text::{one_line, short_ms};
 
 /// The JSON document of `--once --format json`.
@@ -14,7 +14,8 @@ pub struct Report<'a> {
     pub server: ServerPart<'a>,
     pub connections: ConnectionsPart,
     pub own_id: u64,
-    pub sessions: Vec<SessionPart<'a>>,
+    /// Serialised with `Session`'s own field names (the documented shape).
+    pub sessions: &'a [Session],
     pub findings: &'a [Finding],
 }
 
@@ -41,20 +42,6 @@ pub struct ConnectionsPart {
     pub rejected: u64,
 }
 
-/// One element of `sessions`.
-#[derive(Debug, Serialize)]
-pub struct SessionPart<'a> {
-    pub id: u64,
-    pub user: &'a str,
-    pub host: &'a str,
-    pub db: Option<&'a str>,
-    pub command: &'a str,
-    pub time_ms: u64,
-    pub state: &'a str,
-    pub info: Option<&'a str>,
-    pub trx_age_ms: Option<u64>,
-}
-
 /// Builds the report of a snapshot and its findings.
 pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
     let s = &snap.status;
@@ -76,21 +63,7 @@ pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
             rejected: s.connection_errors_max_connections,
         },
         own_id: snap.own_id,
-        sessions: snap
-            .sessions
-            .iter()
-            .map(|x| SessionPart {
-                id: x.id,
-                user: &x.user,
-                host: &x.host,
-                db: x.db.as_deref(),
-                command: &x.command,
-                time_ms: x.time_ms,
-                state: &x.state,
-                info: x.info.as_deref(),
-                trx_age_ms: x.trx_age_ms,
-            })
-            .collect(),
+        sessions: &snap.sessions,
         findings,
     }
 }
