@@ -2,6 +2,8 @@
 //! keys, replies and ticks go through `conntop::app::update`, and the tests
 //! look at the state and the effects that come out.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -10,31 +12,16 @@ use conntop::app::{App, Effect, Event, Level, Modal, Options, PlanKind, View, up
 use conntop::command::{Command, Feed, KillMode, KillTally, Reply};
 use conntop::findings::FindingKind;
 use conntop::groups::GroupBy;
-use conntop::snapshot::{Privileges, ServerInfo, Session, Snapshot, Status, Variables};
+use conntop::snapshot::{Session, Snapshot, Status};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// The fixed "now" of every test.
-fn t0() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
+use common::fixtures::{code, key, leaky, raw_snapshot, session, t0};
 
 /// conntop's own connection id in the snapshots.
 const OWN_ID: u64 = 99;
 
-fn session(id: u64, user: &str, host: &str, command: &str, secs: u64, info: &str) -> Session {
-    Session {
-        id,
-        user: user.to_string(),
-        host: host.to_string(),
-        db: None,
-        command: command.to_string(),
-        time_ms: secs * 1000,
-        state: String::new(),
-        info: (!info.is_empty()).then(|| info.to_string()),
-        trx_age_ms: None,
-    }
-}
-
+/// Snapshot `seq`, taken `at`: [`raw_snapshot`] with [`OWN_ID`], 1 running
+/// thread and 1000 connections since start.
 fn snapshot_at(
     sessions: Vec<Session>,
     connected: u64,
@@ -42,31 +29,17 @@ fn snapshot_at(
     at: SystemTime,
     seq: u64,
 ) -> Arc<Snapshot> {
+    let base = raw_snapshot(sessions, connected, max);
     Arc::new(Snapshot {
         seq,
         taken_at: at,
-        server: ServerInfo::from_version("10.11.6-MariaDB"),
-        variables: Variables {
-            max_connections: max,
-            ..Variables::default()
-        },
         status: Status {
-            threads_connected: connected,
             threads_running: 1,
-            max_used_connections: connected,
             connections: 1000,
-            uptime_s: 86_400,
-            ..Status::default()
+            ..base.status
         },
-        sessions,
         own_id: OWN_ID,
-        privileges: Privileges {
-            process: true,
-            kill_any: true,
-        },
-        poll_latency: Duration::from_millis(3),
-        statements: 2,
-        endpoint: "127.0.0.1:3306".to_string(),
+        ..base
     })
 }
 
@@ -99,19 +72,6 @@ fn app_showing(sessions: Vec<Session>) -> App {
 
 fn feed(app: &mut App, snap: Arc<Snapshot>) -> Vec<Effect> {
     update(app, Event::Feed(Feed::Snapshot(snap)))
-}
-
-fn key(app: &mut App, c: char) -> Vec<Effect> {
-    let mods = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    update(app, Event::Key(KeyEvent::new(KeyCode::Char(c), mods)))
-}
-
-fn code(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    update(app, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
 fn keys(app: &mut App, text: &str) {
@@ -1072,18 +1032,7 @@ fn findings_are_computed_per_snapshot() {
         "{:?}",
         app.findings
     );
-    let mut leak: Vec<Session> = (0..20)
-        .map(|i| {
-            session(
-                100 + i,
-                "leaky",
-                &format!("10.0.0.9:{}", 40000 + i),
-                "Sleep",
-                600,
-                "",
-            )
-        })
-        .collect();
+    let mut leak = leaky(100);
     leak.extend(mixed());
     let t1 = t0() + Duration::from_secs(1);
     feed(&mut app, snapshot_at(leak, 26, 200, t1, 2));

@@ -1,12 +1,15 @@
 //! The connection flags as a DBA meets them: inside a root command with subcommands, after
 //! `normalize_argv`, resolved against option files on disk.
 
+mod common;
+
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use conntop::config::{ConnectArgs, SslMode, normalize_argv, resolve};
+
+use common::Scratch;
 
 /// A root command shaped like conntop's: `-h` is the host, help is `--help` only.
 #[derive(Parser, Debug)]
@@ -31,29 +34,6 @@ fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         .map(OsString::from)
         .collect();
     Cli::try_parse_from(normalize_argv(argv))
-}
-
-/// A scratch directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("conntop-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn no_env(_: &str) -> Option<String> {

@@ -5,95 +5,17 @@
 
 mod common;
 
-use std::ffi::OsStr;
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::wait_until;
+use common::Run;
 
 /// Longest any run may take.
 const RUN_LIMIT: Duration = Duration::from_secs(20);
 
-/// A finished run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Run {
-    /// Asserts the error contract: exit `code`, nothing on stdout, exactly
-    /// one non-empty line on stderr (returned, without the `conntop: ` prefix).
-    fn fails(&self, code: i32) -> &str {
-        assert_eq!(self.code, Some(code), "{self:?}");
-        assert!(self.stdout.is_empty(), "stdout not empty: {self:?}");
-        let lines: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(lines.len(), 1, "want one line on stderr: {self:?}");
-        assert!(
-            !self.stderr.contains('\x1b'),
-            "escape sequences on stderr: {self:?}"
-        );
-        let line = lines[0];
-        assert!(line.starts_with("conntop: "), "{line}");
-        line.trim_start_matches("conntop: ")
-    }
-}
-
 /// Runs the binary with stdin null and without the `MYSQL_*` environment;
 /// ended by its own PID after [`RUN_LIMIT`].
-fn run<S: AsRef<OsStr>>(args: &[S]) -> Run {
-    let mut cmd = Command::new(common::conntop_bin());
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for key in [
-        "MYSQL_PWD",
-        "MYSQL_HOST",
-        "MYSQL_TCP_PORT",
-        "MYSQL_UNIX_PORT",
-    ] {
-        cmd.env_remove(key);
-    }
-    let started = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let mut status = None;
-    let finished = wait_until(RUN_LIMIT, || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    let took = started.elapsed();
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("conntop did not finish within {RUN_LIMIT:?}");
-    }
-    Run {
-        code: status.and_then(|s| s.code()),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-        took,
-    }
+fn run(args: &[&str]) -> Run {
+    common::run_conntop_within(RUN_LIMIT, args, &[])
 }
 
 #[test]

@@ -15,14 +15,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use conntop::sandbox::{APP, Sandbox, SandboxOptions};
+use conntop::sandbox::{APP, Sandbox};
 use mysql::Conn;
 use mysql::prelude::Queryable;
 
-use common::{conntop_bin, root_conn, server, test_user, wait_until};
+use common::{
+    conntop_bin, private_sandbox, root_conn, server, test_user, wait_until, wait_until_every,
+};
 
 /// Longest wait for anything to appear on screen.
 const WAIT: Duration = Duration::from_secs(10);
+/// How often a wait looks again: enough time for a screen capture each.
+const STEP: Duration = Duration::from_millis(100);
 /// Printed before conntop starts, so the restored screen can be recognised.
 const BEFORE: &str = "BEFORE-MARKER";
 /// Printed by the shell when conntop has exited, followed by its status.
@@ -149,7 +153,7 @@ impl Tmux {
     /// panics with `what` and the last screen after [`WAIT`].
     fn wait_for(&self, what: &str, mut check: impl FnMut(&str) -> bool) -> String {
         let mut last = String::new();
-        let ok = poll(WAIT, || {
+        let ok = wait_until_every(WAIT, STEP, || {
             last = self.screen();
             check(&last)
         });
@@ -178,7 +182,7 @@ impl Tmux {
     /// PID of conntop: the pane's shell's child running the binary.
     fn conntop_pid(&self) -> u32 {
         let mut found = Vec::new();
-        let ok = poll(WAIT, || {
+        let ok = wait_until_every(WAIT, STEP, || {
             found = self.conntop_children();
             !found.is_empty()
         });
@@ -215,7 +219,9 @@ impl Tmux {
         let _ = self.run(&["kill-server"]);
         let stuck: Vec<u32> = conntop
             .into_iter()
-            .filter(|&pid| !poll(Duration::from_secs(3), || !is_running_conntop(pid)))
+            .filter(|&pid| {
+                !wait_until_every(Duration::from_secs(3), STEP, || !is_running_conntop(pid))
+            })
             .collect();
         for pid in &stuck {
             let _ = Command::new("kill")
@@ -248,20 +254,6 @@ fn is_running_conntop(pid: u32) -> bool {
     let comm = &stat[open + 1..close];
     let state = stat[close + 1..].trim_start().chars().next();
     comm == "conntop" && !matches!(state, Some('Z' | 'X'))
-}
-
-/// [`wait_until`] with 100 ms steps, enough for a screen capture each.
-fn poll(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The shared server's `max_connections`.
@@ -309,14 +301,6 @@ fn sandbox_sessions(sb: &Sandbox, user: &str) -> usize {
         .into_iter()
         .filter(|row: &mysql::Row| row.get::<String, _>("User").as_deref() == Some(user))
         .count()
-}
-
-fn start_sandbox(max_connections: u32) -> Sandbox {
-    Sandbox::start(SandboxOptions {
-        max_connections,
-        ..SandboxOptions::default()
-    })
-    .unwrap()
 }
 
 #[test]
@@ -410,7 +394,7 @@ fn leaked_idle_sessions_are_recovered_with_capital_i_then_y() {
     // other test's sessions are in reach. On it the only idle client
     // sessions are the 30 below (conntop's own connection is never a target
     // and nothing else connects until the kill is done).
-    let sb = start_sandbox(60);
+    let sb = private_sandbox(60);
     let conns: Vec<Conn> = (0..30).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
     let opened = Instant::now();
     let ids: Vec<u64> = conns.iter().map(|c| c.connection_id() as u64).collect();
@@ -481,7 +465,7 @@ fn leaked_idle_sessions_are_recovered_with_capital_i_then_y() {
 #[test]
 fn read_only_kills_nothing() {
     // Private server: if read-only failed, `I` must not reach other tests.
-    let sb = start_sandbox(40);
+    let sb = private_sandbox(40);
     let conns: Vec<Conn> = (0..3).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
     let opened = Instant::now();
     let t = Tmux::dashboard(120, 40, sb.port(), &["--read-only", "--idle-over", "1s"]);

@@ -17,15 +17,12 @@ use crossbeam_channel::{Receiver, Sender};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
 
-use common::wait_until;
+use common::{mysql_code, private_sandbox, wait_until};
 
+/// [`common::private_sandbox`], saying how long the start took.
 fn start(max_connections: u32) -> Sandbox {
     let began = Instant::now();
-    let sb = Sandbox::start(SandboxOptions {
-        max_connections,
-        ..SandboxOptions::default()
-    })
-    .unwrap();
+    let sb = private_sandbox(max_connections);
     eprintln!("sandbox started in {:?}", began.elapsed());
     sb
 }
@@ -54,11 +51,37 @@ fn count_user(root: &mut Conn, user: &str) -> usize {
     sessions(root).iter().filter(|s| s.0 == user).count()
 }
 
-fn mysql_code(e: &mysql::Error) -> Option<u16> {
-    match e {
-        mysql::Error::MySqlError(m) => Some(m.code),
-        _ => None,
-    }
+/// A root connection over TCP to the server on 127.0.0.1:`port`.
+fn root_at(port: u16) -> Conn {
+    Conn::new(
+        mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(port)
+            .user(Some("root"))
+            .prefer_socket(false),
+    )
+    .unwrap()
+}
+
+/// The `leak` scenario alone on `sb`, opening `per_second` sessions a second.
+fn leak_load(sb: &Sandbox, per_second: u32) -> Load {
+    Load::start_with(
+        sb.port(),
+        Scenario::Leak,
+        LoadOptions {
+            leak_per_second: per_second,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+/// Stops `load` and asserts that took less than 1.5 s.
+#[track_caller]
+fn stop_quickly(load: Load) {
+    let began = Instant::now();
+    load.stop();
+    let took = began.elapsed();
+    assert!(took < Duration::from_millis(1500), "stop took {took:?}");
 }
 
 #[test]
@@ -204,6 +227,14 @@ fn restart_keeps_port_and_data_and_a_given_datadir_survives_stop() {
         app.query_drop("INSERT INTO appdb.kept VALUES (42)")
             .unwrap();
     }
+    // The row in appdb.kept, read as app on a connection of its own.
+    let kept = |sb: &Sandbox| -> u32 {
+        Conn::new(sb.opts(APP))
+            .unwrap()
+            .query_first("SELECT id FROM appdb.kept")
+            .unwrap()
+            .unwrap()
+    };
     // A client connected across the restart sees the server go away.
     let mut before = Conn::new(sb.opts(APP)).unwrap();
 
@@ -214,14 +245,7 @@ fn restart_keeps_port_and_data_and_a_given_datadir_survives_stop() {
     assert_ne!(sb.pid(), pid);
     assert!(!pid_alive(pid));
     assert!(before.query_drop("SELECT 1").is_err());
-
-    let mut app = Conn::new(sb.opts(APP)).unwrap();
-    let kept: u32 = app
-        .query_first("SELECT id FROM appdb.kept")
-        .unwrap()
-        .unwrap();
-    assert_eq!(kept, 42);
-    drop(app);
+    assert_eq!(kept(&sb), 42);
 
     let new_pid = sb.pid();
     sb.stop().unwrap();
@@ -234,13 +258,7 @@ fn restart_keeps_port_and_data_and_a_given_datadir_survives_stop() {
         ..SandboxOptions::default()
     })
     .unwrap();
-    let mut app = Conn::new(sb.opts(APP)).unwrap();
-    let kept: u32 = app
-        .query_first("SELECT id FROM appdb.kept")
-        .unwrap()
-        .unwrap();
-    assert_eq!(kept, 42);
-    drop(app);
+    assert_eq!(kept(&sb), 42);
     drop(sb);
     std::fs::remove_dir_all(&datadir).unwrap();
 }
@@ -287,14 +305,7 @@ fn scenario_names_parse() {
 fn leak_load_creates_idle_sessions_and_stops_cleanly() {
     let sb = start(40);
     let mut root = Conn::new(sb.root_opts()).unwrap();
-    let load = Load::start_with(
-        sb.port(),
-        Scenario::Leak,
-        LoadOptions {
-            leak_per_second: 20,
-            ..LoadOptions::default()
-        },
-    );
+    let load = leak_load(&sb, 20);
     // Leak alone holds 60% of max_connections.
     assert!(
         wait_until(Duration::from_secs(10), || load.stats().held >= 24),
@@ -308,10 +319,7 @@ fn leak_load_creates_idle_sessions_and_stops_cleanly() {
     std::thread::sleep(Duration::from_millis(700));
     assert_eq!(load.stats().held, 24, "stays at its cap");
 
-    let began = Instant::now();
-    load.stop();
-    let took = began.elapsed();
-    assert!(took < Duration::from_millis(1500), "stop took {took:?}");
+    stop_quickly(load);
     assert!(
         wait_until(Duration::from_secs(5), || count_user(&mut root, "app") == 0),
         "{:?}",
@@ -323,14 +331,7 @@ fn leak_load_creates_idle_sessions_and_stops_cleanly() {
 fn killed_leaked_sessions_are_noticed() {
     let sb = start(30);
     let mut root = Conn::new(sb.root_opts()).unwrap();
-    let load = Load::start_with(
-        sb.port(),
-        Scenario::Leak,
-        LoadOptions {
-            leak_per_second: 50,
-            ..LoadOptions::default()
-        },
-    );
+    let load = leak_load(&sb, 50);
     assert!(wait_until(Duration::from_secs(10), || load.stats().held >= 18));
     let ids: Vec<u64> = root
         .query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' LIMIT 5")
@@ -406,10 +407,7 @@ fn all_load_fills_the_server_and_overflows() {
     assert!(aborted.1 >= 1, "{aborted:?}");
 
     // Stop interrupts the sleeping and lock-waiting statements.
-    let began = Instant::now();
-    load.stop();
-    let took = began.elapsed();
-    assert!(took < Duration::from_millis(1500), "stop took {took:?}");
+    stop_quickly(load);
     assert!(
         wait_until(Duration::from_secs(5), || sessions(&mut root).is_empty()),
         "{:?}",
@@ -474,14 +472,7 @@ fn serve_reports_ready_and_stops_at_eof() {
     assert!(socket.exists());
     assert!(pid_alive(pid));
 
-    let mut root = Conn::new(
-        mysql::OptsBuilder::new()
-            .ip_or_hostname(Some("127.0.0.1"))
-            .tcp_port(port)
-            .user(Some("root"))
-            .prefer_socket(false),
-    )
-    .unwrap();
+    let mut root = root_at(port);
     let max: u32 = root
         .query_first("SELECT @@max_connections")
         .unwrap()
@@ -530,14 +521,7 @@ fn spawn_cli_sandbox() -> (std::process::Child, u16, PathBuf, u32) {
 #[test]
 fn cli_sandbox_stops_when_stdin_closes() {
     let (mut child, port, socket, pid) = spawn_cli_sandbox();
-    let mut root = Conn::new(
-        mysql::OptsBuilder::new()
-            .ip_or_hostname(Some("127.0.0.1"))
-            .tcp_port(port)
-            .user(Some("root"))
-            .prefer_socket(false),
-    )
-    .unwrap();
+    let mut root = root_at(port);
     root.query_drop("SELECT 1").unwrap();
     drop(root);
     drop(child.stdin.take());

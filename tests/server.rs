@@ -9,15 +9,11 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use conntop::command::Feed;
-use conntop::sandbox::{Sandbox, SandboxOptions};
 use conntop::snapshot::Snapshot;
 use conntop::source::Source;
 use crossbeam_channel::Receiver;
@@ -25,91 +21,11 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder};
 use serde_json::Value as Json;
 
-use common::{server, wait_until};
+use common::{Run, Scratch, mysql_code, private_sandbox, run_conntop, server, wait_until};
 
-/// Longest any run of the binary may take.
-const RUN_LIMIT: Duration = Duration::from_secs(30);
-
-/// Environment variables that would change what the binary connects to.
-const MYSQL_ENV: [&str; 4] = [
-    "MYSQL_PWD",
-    "MYSQL_HOST",
-    "MYSQL_TCP_PORT",
-    "MYSQL_UNIX_PORT",
-];
-
-/// A finished run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The one non-empty line on stderr (panics when there are more or none).
-    fn error_line(&self) -> &str {
-        let lines: Vec<&str> = self
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(lines.len(), 1, "want one line on stderr: {self:?}");
-        lines[0]
-    }
-
-    /// Stdout parsed as JSON, after asserting a clean exit.
-    fn json(&self) -> Json {
-        assert_eq!(self.code, Some(0), "{self:?}");
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
-/// Runs the binary with stdin null, without the `MYSQL_*` environment, plus
-/// `envs`; ended by its own PID after [`RUN_LIMIT`].
-fn run_env<S: AsRef<OsStr>>(args: &[S], envs: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(common::conntop_bin());
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for key in MYSQL_ENV {
-        cmd.env_remove(key);
-    }
-    cmd.envs(envs.iter().copied());
-    let mut child = cmd.spawn().unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let mut status = None;
-    let finished = wait_until(RUN_LIMIT, || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    if !finished {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("conntop did not finish within {RUN_LIMIT:?}");
-    }
-    Run {
-        code: status.and_then(|s| s.code()),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
-}
-
+/// [`run_conntop`] without extra environment.
 fn run<S: AsRef<OsStr>>(args: &[S]) -> Run {
-    run_env(args, &[])
+    run_conntop(args, &[])
 }
 
 /// `--no-defaults -h 127.0.0.1 -P <port> -u root` followed by `rest`.
@@ -128,6 +44,18 @@ fn once_json(port: u16, extra: &[&str]) -> Json {
     let mut rest = vec!["--once", "--format", "json"];
     rest.extend_from_slice(extra);
     run(&as_root(port, &rest)).json()
+}
+
+/// Asserts a clean exit whose summary, the last line of stdout, starts
+/// with `prefix`.
+#[track_caller]
+fn assert_summary(out: &Run, prefix: &str) {
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.lines().last().unwrap().starts_with(prefix),
+        "{}",
+        out.stdout
+    );
 }
 
 /// The sessions of `user` in a `--once` JSON report.
@@ -187,14 +115,6 @@ fn conn_id(conn: &Conn) -> u64 {
     u64::from(conn.connection_id())
 }
 
-/// The server error code of a driver error.
-fn mysql_code(e: &mysql::Error) -> Option<u16> {
-    match e {
-        mysql::Error::MySqlError(m) => Some(m.code),
-        _ => None,
-    }
-}
-
 /// A `Source` on the shared server as `user`.
 fn source_as(user: &str, pass: &str) -> Source {
     Source::connect(&[Opts::from(server().opts(user, pass))], "shared").unwrap()
@@ -221,36 +141,6 @@ fn finishes_within(within: Duration, f: impl FnOnce() + Send + 'static) -> bool 
         let _ = tx.send(());
     });
     rx.recv_timeout(within).is_ok()
-}
-
-/// A private sandbox with `max_connections`.
-fn private(max_connections: u32) -> Sandbox {
-    Sandbox::start(SandboxOptions {
-        max_connections,
-        ..SandboxOptions::default()
-    })
-    .unwrap()
-}
-
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(common::unique(&format!("conntop-{name}")));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The JSON lines of an audit log.
@@ -870,7 +760,7 @@ mod poller_thread {
 
     #[test]
     fn reconnects_after_the_server_restarts() {
-        let sb = private(50);
+        let sb = private_sandbox(50);
         let opts: Opts = sb.opts(MONITOR).into();
         // Start without a connection: the poller connects by itself.
         let handle = poller::spawn(
@@ -965,7 +855,7 @@ mod connect_options {
             "--format",
             "json",
         ];
-        let report = run_env(&args, &[("MYSQL_PWD", &user.pass)]).json();
+        let report = run_conntop(&args, &[("MYSQL_PWD", &user.pass)]).json();
         assert_logged_in_as(&report, &user.user);
         // Without it the same command is refused.
         let out = run(&args);
@@ -1137,12 +1027,7 @@ mod kills {
             &dir.path("audit.jsonl"),
             &["--idle-over", "1s", "--match-user", &user.user],
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert!(
-            out.stdout.lines().last().unwrap().starts_with("killed 3,"),
-            "{}",
-            out.stdout
-        );
+        assert_summary(&out, "killed 3,");
         let left = rows_of(&user.user);
         assert_eq!(left.len(), 1, "{left:?}");
         assert_eq!(left[0].id, busy.id);
@@ -1166,16 +1051,7 @@ mod kills {
             &audit,
             &["--query-over", "2s", "--match-user", &user.user],
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert!(
-            out.stdout
-                .lines()
-                .last()
-                .unwrap()
-                .starts_with("stopped queries of 1,"),
-            "{}",
-            out.stdout
-        );
+        assert_summary(&out, "stopped queries of 1,");
         let end = busy.join(Duration::from_secs(10));
         assert!(began.elapsed() < Duration::from_secs(30));
         let interrupted = match &end.result {
@@ -1322,13 +1198,8 @@ mod kills {
                 &protect,
             ],
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_summary(&out, "killed 2,");
         assert!(!out.stdout.contains(&kept.user), "{}", out.stdout);
-        assert!(
-            out.stdout.lines().last().unwrap().starts_with("killed 2,"),
-            "{}",
-            out.stdout
-        );
         assert_eq!(kept.sessions(), 2, "the protected user lost sessions");
         assert!(wait_until(Duration::from_secs(5), || gone.sessions() == 0));
 
@@ -1345,12 +1216,7 @@ mod kills {
                 &protect,
             ],
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert!(
-            out.stdout.lines().last().unwrap().starts_with("killed 0,"),
-            "{}",
-            out.stdout
-        );
+        assert_summary(&out, "killed 0,");
         assert_eq!(kept.sessions(), 2);
     }
 }
@@ -1364,7 +1230,7 @@ mod private_server {
     #[test]
     fn a_full_server_is_explained_and_root_still_gets_in() {
         // 10 is MariaDB's smallest max_connections (it raises 5 to 10).
-        let sb = private(10);
+        let sb = private_sandbox(10);
         let mut held = Vec::new();
         let mut refused = None;
         for _ in 0..20 {
@@ -1434,7 +1300,7 @@ mod private_server {
 
     #[test]
     fn headroom_finding_near_max_connections() {
-        let sb = private(20);
+        let sb = private_sandbox(20);
         let held: Vec<Conn> = (0..17).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
         let report = once_json(sb.port(), &[]);
         let found = findings_of(&report, "headroom");
@@ -1451,7 +1317,7 @@ mod private_server {
 
     #[test]
     fn kill_everything_spares_system_threads_and_its_own_connection() {
-        let mut sb = private(50);
+        let mut sb = private_sandbox(50);
         let root_opts = sb.opts(ROOT);
         let idle: Vec<Conn> = (0..4).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
         let mut busy = Busy::start(Conn::new(sb.opts(APP)).unwrap(), 30, root_opts.clone());
@@ -1498,16 +1364,7 @@ mod private_server {
             port,
             &["kill", "--query-over", "0s", "--audit-log", &audit],
         ));
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert!(
-            out.stdout
-                .lines()
-                .last()
-                .unwrap()
-                .starts_with("stopped queries of 1,"),
-            "{}",
-            out.stdout
-        );
+        assert_summary(&out, "stopped queries of 1,");
         let end = busy.join(Duration::from_secs(10));
         assert!(end.took < Duration::from_secs(30), "{end:?}");
         let lines = audit_lines(&audit);

@@ -2,67 +2,22 @@
 //! `conntop::app::update` with synthetic snapshots and keys, then the buffer
 //! is read back as text (and, for colours, as cell styles).
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use conntop::app::keymap::{BINDINGS, DIALOG_KEYS};
 use conntop::app::{App, Event, Options, update};
 use conntop::command::{Feed, KillTally, Reply};
-use conntop::snapshot::{Privileges, ServerInfo, Session, Snapshot, Status, Variables};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use conntop::snapshot::{Session, Snapshot};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
-/// The fixed "now" of every test.
-fn t0() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-fn session(id: u64, user: &str, host: &str, command: &str, secs: u64, info: &str) -> Session {
-    Session {
-        id,
-        user: user.to_string(),
-        host: host.to_string(),
-        db: None,
-        command: command.to_string(),
-        time_ms: secs * 1000,
-        state: String::new(),
-        info: (!info.is_empty()).then(|| info.to_string()),
-        trx_age_ms: None,
-    }
-}
-
-/// A snapshot taken at [`t0`]; `max_used_connections` is `connected`.
-fn raw_snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Snapshot {
-    Snapshot {
-        seq: 1,
-        taken_at: t0(),
-        server: ServerInfo::from_version("10.11.6-MariaDB"),
-        variables: Variables {
-            max_connections: max,
-            ..Variables::default()
-        },
-        status: Status {
-            threads_connected: connected,
-            threads_running: 2,
-            max_used_connections: connected,
-            connections: 5000,
-            uptime_s: 86_400,
-            ..Status::default()
-        },
-        sessions,
-        own_id: 999_999,
-        privileges: Privileges {
-            process: true,
-            kill_any: true,
-        },
-        poll_latency: Duration::from_millis(3),
-        statements: 2,
-        endpoint: "127.0.0.1:3306".to_string(),
-    }
-}
+use common::fixtures::{code, key, leaky, raw_snapshot, session, t0};
 
 fn snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Arc<Snapshot> {
     Arc::new(raw_snapshot(sessions, connected, max))
@@ -82,19 +37,6 @@ fn app_showing(snap: Arc<Snapshot>, color: bool) -> App {
     update(&mut app, Event::Tick(t0()));
     update(&mut app, Event::Feed(Feed::Snapshot(snap)));
     app
-}
-
-fn key(app: &mut App, c: char) {
-    let mods = if c.is_ascii_uppercase() {
-        KeyModifiers::SHIFT
-    } else {
-        KeyModifiers::NONE
-    };
-    update(app, Event::Key(KeyEvent::new(KeyCode::Char(c), mods)));
-}
-
-fn code(app: &mut App, code: KeyCode) {
-    update(app, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
 fn draw(app: &App, w: u16, h: u16) -> Buffer {
@@ -665,19 +607,7 @@ fn grouped_view_shows_groups() {
 
 #[test]
 fn diagnosis_shows_findings_with_their_fix() {
-    let sessions: Vec<Session> = (0..20)
-        .map(|i| {
-            session(
-                i + 1,
-                "leaky",
-                &format!("10.0.0.9:{}", 40000 + i),
-                "Sleep",
-                600,
-                "",
-            )
-        })
-        .collect();
-    let mut app = app_showing(snapshot(sessions, 20, 200), true);
+    let mut app = app_showing(snapshot(leaky(1), 20, 200), true);
     let l = screen(&app, 120, 40);
     let strip = find(&l, "leak ").expect("a leak line in the strip");
     assert!(strip.contains("20 sessions of leaky"), "{strip}");

@@ -2,20 +2,32 @@
 //!
 //! The tests share ONE server, started by `bash .ci/run` and found through
 //! `CONNTOP_TEST_PORT` (and `CONNTOP_TEST_SOCKET`). Without it they panic:
-//! a test must never pass by skipping. Tests that need a server of their own
-//! (restart, a small `max_connections`) call `conntop::sandbox::Sandbox::start`.
+//! a test must never pass by skipping. Only [`server`] and the helpers that
+//! call it need that server; the rest (and [`fixtures`]) work without one.
+//! Tests that need a server of their own (restart, a small
+//! `max_connections`) call [`private_sandbox`].
 //!
 //! Parallel tests must not count each other's sessions: each test makes its
 //! own user with [`test_user`] and looks only at that user's sessions.
+//!
+//! Every test binary compiles this whole module and uses only part of it.
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+
+use std::ffi::OsStr;
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
+use conntop::sandbox::{Sandbox, SandboxOptions};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
+use serde_json::Value as Json;
 
 /// The shared test server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +189,16 @@ pub fn count_sessions(user: &str) -> usize {
 
 /// Polls `check` every 50 ms until it is true or `timeout` passes; returns
 /// whether it became true.
-pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub fn wait_until(timeout: Duration, check: impl FnMut() -> bool) -> bool {
+    wait_until_every(timeout, Duration::from_millis(50), check)
+}
+
+/// [`wait_until`] polling every `step`.
+pub fn wait_until_every(
+    timeout: Duration,
+    step: Duration,
+    mut check: impl FnMut() -> bool,
+) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if check() {
@@ -186,6 +207,165 @@ pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
         if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        thread::sleep(step);
     }
+}
+
+/// The server error code of a driver error.
+pub fn mysql_code(e: &mysql::Error) -> Option<u16> {
+    match e {
+        mysql::Error::MySqlError(m) => Some(m.code),
+        _ => None,
+    }
+}
+
+/// A private sandbox with `max_connections`, for a test that must not touch
+/// the shared server.
+pub fn private_sandbox(max_connections: u32) -> Sandbox {
+    Sandbox::start(SandboxOptions {
+        max_connections,
+        ..SandboxOptions::default()
+    })
+    .unwrap()
+}
+
+/// A scratch directory under the system temp dir, removed on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `conntop-<name>_<pid>_<n>` (see [`unique`]), created empty.
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(unique(&format!("conntop-{name}")));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// The path of `name` in the directory.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+
+    /// Writes `text` to `name` in the directory; returns its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Longest a run of the binary may take in [`run_conntop`].
+pub const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Environment variables that would change what the binary connects to.
+const MYSQL_ENV: [&str; 4] = [
+    "MYSQL_PWD",
+    "MYSQL_HOST",
+    "MYSQL_TCP_PORT",
+    "MYSQL_UNIX_PORT",
+];
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Run {
+    /// The one non-empty line on stderr (panics when there are more or none).
+    #[track_caller]
+    pub fn error_line(&self) -> &str {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "want one line on stderr: {self:?}");
+        lines[0]
+    }
+
+    /// Asserts the error contract: exit `code`, nothing on stdout, exactly
+    /// one non-empty line on stderr (returned, without the `conntop: ` prefix).
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> &str {
+        assert_eq!(self.code, Some(code), "{self:?}");
+        assert!(self.stdout.is_empty(), "stdout not empty: {self:?}");
+        let line = self.error_line();
+        assert!(
+            !self.stderr.contains('\x1b'),
+            "escape sequences on stderr: {self:?}"
+        );
+        assert!(line.starts_with("conntop: "), "{line}");
+        line.trim_start_matches("conntop: ")
+    }
+
+    /// Stdout parsed as JSON, after asserting a clean exit.
+    #[track_caller]
+    pub fn json(&self) -> Json {
+        assert_eq!(self.code, Some(0), "{self:?}");
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs the binary with `args`, stdin null, without the `MYSQL_*`
+/// environment, plus `envs`; ended by its own PID after [`RUN_LIMIT`].
+pub fn run_conntop<S: AsRef<OsStr>>(args: &[S], envs: &[(&str, &str)]) -> Run {
+    run_conntop_within(RUN_LIMIT, args, envs)
+}
+
+/// [`run_conntop`], ended after `limit` instead of [`RUN_LIMIT`].
+pub fn run_conntop_within<S: AsRef<OsStr>>(
+    limit: Duration,
+    args: &[S],
+    envs: &[(&str, &str)],
+) -> Run {
+    let mut cmd = Command::new(conntop_bin());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for key in MYSQL_ENV {
+        cmd.env_remove(key);
+    }
+    cmd.envs(envs.iter().copied());
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let out = read_on_thread(child.stdout.take().unwrap());
+    let err = read_on_thread(child.stderr.take().unwrap());
+    let mut status = None;
+    let finished = wait_until(limit, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let took = started.elapsed();
+    if !finished {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("conntop did not finish within {limit:?}");
+    }
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        took,
+    }
+}
+
+/// Reads `pipe` to its end on a thread of its own (so neither pipe can fill
+/// up and block the child).
+fn read_on_thread(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    })
 }
