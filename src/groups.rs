@@ -88,7 +88,11 @@ struct Acc {
 /// groups of their own user (`system user`, `event_scheduler`).
 ///
 /// The result is ordered by session count, largest first, then by key.
-pub fn group(sessions: &[Session], by: GroupBy, max_connections: u64) -> Vec<Group> {
+pub fn group<'a>(
+    sessions: impl IntoIterator<Item = &'a Session>,
+    by: GroupBy,
+    max_connections: u64,
+) -> Vec<Group> {
     let mut accs: HashMap<&str, Acc> = HashMap::new();
     for s in sessions {
         let acc = accs.entry(by.key_of(s)).or_default();
@@ -269,7 +273,7 @@ mod tests {
 
     #[test]
     fn empty_and_unknown_max() {
-        assert!(group(&[], GroupBy::User, 0).is_empty());
+        assert!(group(std::iter::empty(), GroupBy::User, 0).is_empty());
         let groups = group(&sample(), GroupBy::User, 0);
         assert!(groups.iter().all(|g| g.share == 0.0));
     }

@@ -105,6 +105,7 @@ pub fn spawn(
                 next_retry: Instant::now(),
                 backoff: FIRST_BACKOFF,
                 last_variables: None,
+                retained: std::collections::VecDeque::with_capacity(3),
             };
             if poller.source.is_none() {
                 poller.down_since = Some(SystemTime::now());
@@ -131,6 +132,10 @@ struct Poller {
     attempts: u32,
     next_retry: Instant,
     backoff: Duration,
+    /// The last two snapshots sent. The UI drops its copy of the older one
+    /// when it takes the newer, so freeing it (thousands of sessions) happens
+    /// here on the next publish, not on the UI thread.
+    retained: std::collections::VecDeque<Arc<crate::snapshot::Snapshot>>,
     /// Variables of the last good poll: a 1040 on reconnect names the
     /// server's extra/admin port from them.
     last_variables: Option<Variables>,
@@ -182,7 +187,12 @@ impl Poller {
         match source.poll() {
             Ok(snap) => {
                 self.last_variables = Some(snap.variables.clone());
-                self.publish(Feed::Snapshot(Arc::new(snap)));
+                let snap = Arc::new(snap);
+                self.retained.push_back(Arc::clone(&snap));
+                if self.retained.len() > 2 {
+                    self.retained.pop_front();
+                }
+                self.publish(Feed::Snapshot(snap));
             }
             Err(e) => self.lost(e),
         }

@@ -102,11 +102,20 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
     /// The keys; arrows scroll (it is taller than 24 rows), any other key closes.
-    Help { scroll: u16 },
-    Detail { id: u64, scroll: u16 },
-    Filter { input: String },
+    Help {
+        scroll: u16,
+    },
+    Detail {
+        id: u64,
+        scroll: u16,
+    },
+    Filter {
+        input: String,
+    },
     Confirm(Plan),
-    Diagnosis { scroll: u16 },
+    Diagnosis {
+        scroll: u16,
+    },
 }
 
 /// How a status message is shown.
@@ -189,6 +198,10 @@ pub struct App {
     pub page: Cell<usize>,
     pub paused: bool,
     pub tags: BTreeSet<u64>,
+    /// `Sleep` sessions in the shown snapshot (counted once per snapshot).
+    pub sleeping: usize,
+    /// The oldest open transaction in the shown snapshot, in ms.
+    pub oldest_trx_ms: Option<u64>,
     pub modal: Option<Modal>,
     pub message: Option<Message>,
     pub kill: Option<KillRun>,
@@ -222,6 +235,8 @@ impl App {
             page: Cell::new(20),
             paused: false,
             tags: BTreeSet::new(),
+            sleeping: 0,
+            oldest_trx_ms: None,
             modal: None,
             message: None,
             kill: None,
@@ -346,8 +361,12 @@ impl App {
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
         self.opts.safety.own_id = snap.own_id;
-        let present: BTreeSet<u64> = snap.sessions.iter().map(|s| s.id).collect();
-        self.tags.retain(|id| present.contains(id));
+        if !self.tags.is_empty() {
+            let present: BTreeSet<u64> = snap.sessions.iter().map(|s| s.id).collect();
+            self.tags.retain(|id| present.contains(id));
+        }
+        self.sleeping = snap.sessions.iter().filter(|s| s.is_sleeping()).count();
+        self.oldest_trx_ms = snap.sessions.iter().filter_map(|s| s.trx_age_ms).max();
         self.snapshot = Some(snap);
         self.refresh_rows();
     }
@@ -617,10 +636,26 @@ impl App {
             }
             Some(Modal::Help { scroll }) => {
                 match key.code {
-                    KeyCode::Up => self.modal = Some(Modal::Help { scroll: scroll.saturating_sub(1) }),
-                    KeyCode::Down => self.modal = Some(Modal::Help { scroll: scroll.saturating_add(1) }),
-                    KeyCode::PageUp => self.modal = Some(Modal::Help { scroll: scroll.saturating_sub(10) }),
-                    KeyCode::PageDown => self.modal = Some(Modal::Help { scroll: scroll.saturating_add(10) }),
+                    KeyCode::Up => {
+                        self.modal = Some(Modal::Help {
+                            scroll: scroll.saturating_sub(1),
+                        })
+                    }
+                    KeyCode::Down => {
+                        self.modal = Some(Modal::Help {
+                            scroll: scroll.saturating_add(1),
+                        })
+                    }
+                    KeyCode::PageUp => {
+                        self.modal = Some(Modal::Help {
+                            scroll: scroll.saturating_sub(10),
+                        })
+                    }
+                    KeyCode::PageDown => {
+                        self.modal = Some(Modal::Help {
+                            scroll: scroll.saturating_add(10),
+                        })
+                    }
                     _ => {}
                 }
                 return Vec::new();

@@ -12,7 +12,11 @@ use crate::ui::theme::Theme;
 
 /// Draws the header into `area` (3 lines).
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let lines = vec![status_line(app, theme), gauge_line(app, theme, area.width), rates_line(app, theme)];
+    let lines = vec![
+        status_line(app, theme),
+        gauge_line(app, theme, area.width),
+        rates_line(app, theme),
+    ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -20,15 +24,25 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled("conntop ", theme.title())];
     if let Some(s) = &app.snapshot {
         spans.push(Span::raw(format!("{} ", one_line(&s.server.version, 40))));
-        spans.push(Span::styled(format!("{} ", one_line(&s.endpoint, 60)), theme.dim()));
+        spans.push(Span::styled(
+            format!("{} ", one_line(&s.endpoint, 60)),
+            theme.dim(),
+        ));
     }
     if let Some(down) = &app.down {
         let for_ = app.now.duration_since(down.since).unwrap_or_default();
         spans.push(Span::styled(
-            format!(" RECONNECTING {} (attempt {}) ", short_duration(for_), down.attempts),
+            format!(
+                " RECONNECTING {} (attempt {}) ",
+                short_duration(for_),
+                down.attempts
+            ),
             theme.crit(),
         ));
-        spans.push(Span::styled(format!(" {}", one_line(&down.last_error, 300)), theme.warn()));
+        spans.push(Span::styled(
+            format!(" {}", one_line(&down.last_error, 300)),
+            theme.warn(),
+        ));
         return Line::from(spans);
     }
     match &app.snapshot {
@@ -38,7 +52,10 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
                 spans.push(Span::styled(" PAUSED ", theme.warn()));
             } else if app.is_stale() {
                 let age = app.snapshot_age().unwrap_or_default();
-                spans.push(Span::styled(format!(" STALE {} old ", short_duration(age)), theme.crit()));
+                spans.push(Span::styled(
+                    format!(" STALE {} old ", short_duration(age)),
+                    theme.crit(),
+                ));
             } else {
                 spans.push(Span::styled("● live", theme.ok()));
             }
@@ -51,7 +68,10 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
                 spans.push(Span::styled("no PROCESS: own sessions only ", theme.warn()));
             }
             if !s.privileges.kill_any {
-                spans.push(Span::styled("no SUPER/CONNECTION_ADMIN: can kill own sessions only", theme.warn()));
+                spans.push(Span::styled(
+                    "no SUPER/CONNECTION_ADMIN: can kill own sessions only",
+                    theme.warn(),
+                ));
             }
         }
     }
@@ -72,10 +92,15 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         s.status.max_used_connections
     );
     let prefix = "Slots ";
-    let bar_width = (width as usize).saturating_sub(prefix.len() + label.chars().count() + 2).max(10);
+    let bar_width = (width as usize)
+        .saturating_sub(prefix.len() + label.chars().count() + 2)
+        .max(10);
     let filled = ((share.min(1.0)) * bar_width as f64).round() as usize;
     let mark = if max > 0 {
-        Some(((s.status.max_used_connections as f64 / max as f64).min(1.0) * bar_width as f64).round() as usize)
+        Some(
+            ((s.status.max_used_connections as f64 / max as f64).min(1.0) * bar_width as f64)
+                .round() as usize,
+        )
     } else {
         None
     };
@@ -89,7 +114,11 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         } else {
             '░'
         };
-        if i < filled { bar_filled.push(c) } else { bar_empty.push(c) }
+        if i < filled {
+            bar_filled.push(c)
+        } else {
+            bar_empty.push(c)
+        }
     }
     let style = theme.level(share, t.warn, t.crit);
     Line::from(vec![
@@ -114,21 +143,27 @@ fn rates_line(app: &App, theme: Theme) -> Line<'static> {
         .baseline
         .as_ref()
         .map_or(0, |b| rejected.saturating_sub(b.rejected));
-    let sleeping = s.sessions.iter().filter(|x| x.is_sleeping()).count();
     let mut spans = vec![
         Span::raw(format!("running {}  ", s.status.threads_running)),
-        Span::raw(format!("sleeping {sleeping}  ")),
+        Span::raw(format!("sleeping {}  ", app.sleeping)),
         Span::raw(format!("new/s {}  ", rate(conn_rate))),
         Span::raw(format!("aborted/s {}  ", rate(aborted_rate))),
         Span::styled(
             format!("rejected {rejected} (+{since_start} since start)"),
-            if since_start > 0 { theme.crit() } else { theme.dim() },
+            if since_start > 0 {
+                theme.crit()
+            } else {
+                theme.dim()
+            },
         ),
     ];
     if !app.tags.is_empty() {
-        spans.push(Span::styled(format!("  tagged {}", app.tags.len()), theme.tagged()));
+        spans.push(Span::styled(
+            format!("  tagged {}", app.tags.len()),
+            theme.tagged(),
+        ));
     }
-    if let Some(t) = s.sessions.iter().filter_map(|x| x.trx_age_ms).max() {
+    if let Some(t) = app.oldest_trx_ms {
         spans.push(Span::raw(format!("  oldest trx {}", short_ms(t))));
     }
     Line::from(spans)
