@@ -138,7 +138,12 @@ pub struct DashboardArgs {
     pub once: bool,
 
     /// Output of --once.
-    #[arg(long, value_name = "FORMAT", default_value = "table", requires = "once")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "table",
+        requires = "once"
+    )]
     pub format: Format,
 
     /// No colours (also when NO_COLOR is set).
@@ -201,7 +206,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 fn parse_interval(text: &str) -> Result<Duration, String> {
     let d = parse_duration(text)?;
     if d < MIN_INTERVAL {
-        return Err(format!("must be at least {}", humantime::format_duration(MIN_INTERVAL)));
+        return Err(format!(
+            "must be at least {}",
+            humantime::format_duration(MIN_INTERVAL)
+        ));
     }
     Ok(d)
 }
@@ -232,7 +240,8 @@ mod tests {
         assert!(cli.command.is_none());
         let cli = parse(&["--once", "--format", "json", "-h", "127.0.0.1"]).expect("parses");
         assert_eq!(cli.dashboard.format, Format::Json);
-        let cli = parse(&["kill", "--idle-over", "5m", "--dry-run", "-u", "admin"]).expect("parses");
+        let cli =
+            parse(&["kill", "--idle-over", "5m", "--dry-run", "-u", "admin"]).expect("parses");
         assert!(matches!(cli.command, Some(Mode::Kill(ref k)) if k.dry_run));
         assert_eq!(cli.thresholds.idle_over, Some(Duration::from_secs(300)));
         assert_eq!(cli.connect.user.as_deref(), Some("admin"));
@@ -244,7 +253,10 @@ mod tests {
         assert!(parse(&["-i", "soon"]).is_err());
         assert!(parse(&["--idle-over", "5 parsecs"]).is_err());
         assert!(parse(&["--warn", "120"]).is_err());
-        assert!(parse(&["--format", "json"]).is_err(), "--format needs --once");
+        assert!(
+            parse(&["--format", "json"]).is_err(),
+            "--format needs --once"
+        );
         assert!(parse(&["--ignore-user", "["]).is_err());
         assert!(parse(&["demo", "--scenario", "chaos"]).is_err());
     }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::history::{History, Sample, rate};
-use crate::text::short_ms as short_duration;
 use crate::snapshot::{Flavor, Session, Snapshot, Variables};
+use crate::text::short_ms as short_duration;
 use crate::thresholds::Thresholds;
 
 /// How bad a finding is; findings are listed most severe first.
@@ -194,7 +194,6 @@ pub fn diagnose(snap: &Snapshot, history: &History, t: &Thresholds) -> Vec<Findi
     });
     out
 }
-
 
 // --- leak ------------------------------------------------------------------
 

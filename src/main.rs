@@ -15,7 +15,10 @@ use conntop::modes::{self, Failure};
 /// echoing the word, which is likely a password typed the wrong way.
 fn separate_password_value(args: &[OsString]) -> bool {
     args.windows(2).any(|w| {
-        w[0] == "--password" && w[1].to_str().is_some_and(|next| !next.starts_with('-') && !is_subcommand(next))
+        w[0] == "--password"
+            && w[1]
+                .to_str()
+                .is_some_and(|next| !next.starts_with('-') && !is_subcommand(next))
     })
 }
 
@@ -32,7 +35,9 @@ fn main() -> ExitCode {
     let args = config::normalize_argv(std::env::args_os().collect());
     if separate_password_value(&args) {
         // Placeholders, not a sample word: the refused value must never show.
-        return usage_error("-p takes no separate value: write -p<password> or --password=<password>, or a bare -p to be prompted");
+        return usage_error(
+            "-p takes no separate value: write -p<password> or --password=<password>, or a bare -p to be prompted",
+        );
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -44,8 +49,16 @@ fn main() -> ExitCode {
             // The first paragraph, on one line: clap puts what is missing
             // ("required arguments were not provided:") on the lines below.
             let text = e.render().to_string();
-            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-            let first = if first.is_empty() { "bad arguments".to_string() } else { first.join(" ") };
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = if first.is_empty() {
+                "bad arguments".to_string()
+            } else {
+                first.join(" ")
+            };
             return usage_error(first.trim_start_matches("error: "));
         }
     };

@@ -110,7 +110,14 @@ pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
         Err(e @ SourceError::TooManyConnections(_)) => (None, Some(e.to_string())),
         Err(e) => return Err(connect_error(&endpoint, &e)),
     };
-    run_dashboard(cli, attempts, endpoint, first, first_error, Thresholds::default())
+    run_dashboard(
+        cli,
+        attempts,
+        endpoint,
+        first,
+        first_error,
+        Thresholds::default(),
+    )
 }
 
 fn run_dashboard(
@@ -159,7 +166,11 @@ pub fn once(cli: &Cli) -> Result<(), Failure> {
     let snap = source.poll().map_err(|e| connect_error(&endpoint, &e))?;
     let mut history = History::default();
     history.push(Sample::from_snapshot(&snap));
-    let t = thresholds(cli, Thresholds::default().idle_over, Thresholds::default().query_over);
+    let t = thresholds(
+        cli,
+        Thresholds::default().idle_over,
+        Thresholds::default().query_over,
+    );
     let found = findings::diagnose(&snap, &history, &t);
     let text = match cli.dashboard.format {
         Format::Json => report::json(&snap, &found),
@@ -176,7 +187,8 @@ pub fn once(cli: &Cli) -> Result<(), Failure> {
 /// `conntop kill`: kills idle (`--idle-over`) or long-running
 /// (`--query-over`) sessions with the same rules as the dashboard.
 pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
-    let (mode, expect_idle, threshold) = match (cli.thresholds.idle_over, cli.thresholds.query_over) {
+    let (mode, expect_idle, threshold) = match (cli.thresholds.idle_over, cli.thresholds.query_over)
+    {
         (Some(d), None) => (KillMode::Connection, true, d),
         (None, Some(d)) => (KillMode::Query, false, d),
         (Some(_), Some(_)) => {
@@ -194,7 +206,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     };
     let mut safety = safety(cli);
     if safety.read_only {
-        return Err(Failure("read-only mode (--read-only): nothing is killed".to_string()));
+        return Err(Failure(
+            "read-only mode (--read-only): nothing is killed".to_string(),
+        ));
     }
     let opts = connect_options(cli)?;
     let endpoint = opts.endpoint();
@@ -202,7 +216,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
     safety.own_id = source.own_id();
     let mut audit = audit_log(cli)?;
-    let sessions = source.read_sessions().map_err(|e| connect_error(&endpoint, &e))?;
+    let sessions = source
+        .read_sessions()
+        .map_err(|e| connect_error(&endpoint, &e))?;
     let selection = Selection {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
@@ -213,15 +229,25 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         kill::long_targets(&sessions, threshold, &safety, &selection)
     };
     let what = if expect_idle {
-        format!("idle for at least {}", humantime::format_duration(threshold))
+        format!(
+            "idle for at least {}",
+            humantime::format_duration(threshold)
+        )
     } else {
-        format!("running for at least {}", humantime::format_duration(threshold))
+        format!(
+            "running for at least {}",
+            humantime::format_duration(threshold)
+        )
     };
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{} {} sessions {what} on {endpoint}",
-        if args.dry_run { "would kill" } else { "killing" },
+        if args.dry_run {
+            "would kill"
+        } else {
+            "killing"
+        },
         targets.len()
     )?;
     let why = format!("conntop kill: {what}");
@@ -234,30 +260,37 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     };
     let mut write_error = None;
     let mut would_kill = 0usize;
-    let result = kill::execute(&mut source, &targets, batch, &safety, Some(&mut audit), &mut |t, outcome, _| {
-        let s = &t.session;
-        let (word, detail) = match outcome {
-            KillOutcome::Killed => ("killed", String::new()),
-            KillOutcome::Skipped(why) if args.dry_run && why == kill::DRY_RUN => {
-                would_kill += 1;
-                ("would kill", String::new())
+    let result = kill::execute(
+        &mut source,
+        &targets,
+        batch,
+        &safety,
+        Some(&mut audit),
+        &mut |t, outcome, _| {
+            let s = &t.session;
+            let (word, detail) = match outcome {
+                KillOutcome::Killed => ("killed", String::new()),
+                KillOutcome::Skipped(why) if args.dry_run && why == kill::DRY_RUN => {
+                    would_kill += 1;
+                    ("would kill", String::new())
+                }
+                KillOutcome::Skipped(why) => ("skipped", format!(" ({why})")),
+                KillOutcome::Failed(why) => ("failed", format!(" ({why})")),
+            };
+            let line = format!(
+                "{word:<10} {:>8} {}@{} {} {} {}{detail}",
+                s.id,
+                one_line(&s.user, 32),
+                one_line(s.client_host(), 64),
+                one_line(&s.command, 16),
+                short_ms(s.time_ms),
+                one_line(s.info.as_deref().unwrap_or(""), 80),
+            );
+            if let Err(e) = writeln!(out, "{}", line.trim_end()) {
+                write_error.get_or_insert(e);
             }
-            KillOutcome::Skipped(why) => ("skipped", format!(" ({why})")),
-            KillOutcome::Failed(why) => ("failed", format!(" ({why})")),
-        };
-        let line = format!(
-            "{word:<10} {:>8} {}@{} {} {} {}{detail}",
-            s.id,
-            one_line(&s.user, 32),
-            one_line(s.client_host(), 64),
-            one_line(&s.command, 16),
-            short_ms(s.time_ms),
-            one_line(s.info.as_deref().unwrap_or(""), 80),
-        );
-        if let Err(e) = writeln!(out, "{}", line.trim_end()) {
-            write_error.get_or_insert(e);
-        }
-    });
+        },
+    );
     if args.dry_run {
         writeln!(
             out,
@@ -266,7 +299,12 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             audit.path().display()
         )?;
     } else {
-        writeln!(out, "{}; audit log {}", kill::summary(mode, &result.tally), audit.path().display())?;
+        writeln!(
+            out,
+            "{}; audit log {}",
+            kill::summary(mode, &result.tally),
+            audit.path().display()
+        )?;
     }
     if let Some(e) = write_error {
         return Err(Failure::from(e));
@@ -280,7 +318,10 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
 /// `conntop demo`: a throwaway server, scenario load, the dashboard on it.
 pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     Sandbox::find_server()?;
-    eprintln!("conntop demo: starting a throwaway server (max_connections {})…", args.max_connections);
+    eprintln!(
+        "conntop demo: starting a throwaway server (max_connections {})…",
+        args.max_connections
+    );
     let mut sb = Sandbox::start(SandboxOptions {
         max_connections: args.max_connections,
         ..SandboxOptions::default()

@@ -70,7 +70,8 @@ pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
 
 /// Pretty JSON (control characters escaped by serde, so safe on a terminal).
 pub fn json(snap: &Snapshot, findings: &[Finding]) -> String {
-    serde_json::to_string_pretty(&report(snap, findings)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    serde_json::to_string_pretty(&report(snap, findings))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// A plain-text table, every server string sanitised.

@@ -333,7 +333,10 @@ mod tests {
             .expect("README has a keys section");
         for b in BINDINGS {
             for label in b.label.split(' ') {
-                assert!(keys.contains(&format!("`{label}`")), "README keys table lacks `{label}`");
+                assert!(
+                    keys.contains(&format!("`{label}`")),
+                    "README keys table lacks `{label}`"
+                );
             }
         }
     }

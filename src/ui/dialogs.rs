@@ -16,8 +16,12 @@ use crate::ui::theme::Theme;
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(area);
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))]).flex(Flex::Center).areas(v);
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
     r
 }
 
@@ -31,22 +35,35 @@ fn popup<'a>(frame: &mut Frame, area: Rect, title: Line<'a>, text: Text<'a>, scr
 }
 
 fn field(theme: Theme, name: &str, value: String) -> Line<'static> {
-    Line::from(vec![Span::styled(format!("{name:<12}"), theme.title()), Span::raw(value)])
+    Line::from(vec![
+        Span::styled(format!("{name:<12}"), theme.title()),
+        Span::raw(value),
+    ])
 }
 
 /// The lines describing one session (detail view and single-kill confirmation).
 fn session_lines(s: &Session, theme: Theme, full_query: bool) -> Vec<Line<'static>> {
     let mut lines = vec![
         field(theme, "Id", s.id.to_string()),
-        field(theme, "User@host", format!("{}@{}", one_line(&s.user, 80), one_line(&s.host, 80))),
-        field(theme, "DB", one_line(s.db.as_deref().unwrap_or("(none)"), 80).into_owned()),
+        field(
+            theme,
+            "User@host",
+            format!("{}@{}", one_line(&s.user, 80), one_line(&s.host, 80)),
+        ),
+        field(
+            theme,
+            "DB",
+            one_line(s.db.as_deref().unwrap_or("(none)"), 80).into_owned(),
+        ),
         field(theme, "Command", one_line(&s.command, 80).into_owned()),
         field(theme, "Time", short_ms(s.time_ms)),
         field(theme, "State", one_line(&s.state, 120).into_owned()),
         field(
             theme,
             "Transaction",
-            s.trx_age_ms.map_or("none open".to_string(), |t| format!("open for {}", short_ms(t))),
+            s.trx_age_ms.map_or("none open".to_string(), |t| {
+                format!("open for {}", short_ms(t))
+            }),
         ),
     ];
     let q = s.info.as_deref().unwrap_or("");
@@ -63,17 +80,30 @@ fn session_lines(s: &Session, theme: Theme, full_query: bool) -> Vec<Line<'stati
 
 /// Session detail: every field and the whole query, wrapped.
 pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, scroll: u16) {
-    let r = centered(area, area.width.saturating_sub(4).max(40), area.height.saturating_sub(2));
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).max(40),
+        area.height.saturating_sub(2),
+    );
     let text = match app.sessions().iter().find(|s| s.id == id) {
         Some(s) => {
             let mut lines = session_lines(s, theme, true);
             lines.push(Line::raw(""));
-            lines.push(Line::styled("k kill connection · x kill query · ↑↓ scroll · Esc close", theme.dim()));
+            lines.push(Line::styled(
+                "k kill connection · x kill query · ↑↓ scroll · Esc close",
+                theme.dim(),
+            ));
             Text::from(lines)
         }
         None => Text::raw(format!("session {id} is gone")),
     };
-    popup(frame, r, Line::from(format!(" Session {id} ")), text, scroll);
+    popup(
+        frame,
+        r,
+        Line::from(format!(" Session {id} ")),
+        text,
+        scroll,
+    );
 }
 
 /// The kill confirmation.
@@ -82,10 +112,19 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     let verb = plan.mode.label();
     let n = plan.targets.len();
     let title = match plan.kind {
-        PlanKind::Selected => format!(" {verb} of session {} ? ", plan.targets.first().map_or(0, |t| t.session.id)),
+        PlanKind::Selected => format!(
+            " {verb} of session {} ? ",
+            plan.targets.first().map_or(0, |t| t.session.id)
+        ),
         PlanKind::Tagged => format!(" {verb} of {n} tagged sessions ? "),
-        PlanKind::Idle => format!(" Kill {n} idle sessions (Sleep ≥ {}) ? ", short_duration(plan.threshold)),
-        PlanKind::Long => format!(" KILL QUERY of {n} statements running ≥ {} ? ", short_duration(plan.threshold)),
+        PlanKind::Idle => format!(
+            " Kill {n} idle sessions (Sleep ≥ {}) ? ",
+            short_duration(plan.threshold)
+        ),
+        PlanKind::Long => format!(
+            " KILL QUERY of {n} statements running ≥ {} ? ",
+            short_duration(plan.threshold)
+        ),
     };
     if plan.kind == PlanKind::Selected {
         if let Some(t) = plan.targets.first() {
@@ -94,17 +133,26 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     } else {
         if matches!(plan.kind, PlanKind::Idle | PlanKind::Long) {
             lines.push(Line::from(vec![
-                Span::raw(format!("{n} sessions, threshold {} ", short_duration(plan.threshold))),
+                Span::raw(format!(
+                    "{n} sessions, threshold {} ",
+                    short_duration(plan.threshold)
+                )),
                 Span::styled("(+/- to change)", theme.dim()),
             ]));
         } else {
             lines.push(Line::raw(format!("{n} sessions")));
         }
         for (account, count) in plan.groups.iter().take(5) {
-            lines.push(Line::raw(format!("  {count:>5}  {}", one_line(account, 80))));
+            lines.push(Line::raw(format!(
+                "  {count:>5}  {}",
+                one_line(account, 80)
+            )));
         }
         if plan.groups.len() > 5 {
-            lines.push(Line::styled(format!("  … {} more accounts", plan.groups.len() - 5), theme.dim()));
+            lines.push(Line::styled(
+                format!("  … {} more accounts", plan.groups.len() - 5),
+                theme.dim(),
+            ));
         }
         lines.push(Line::styled("Oldest first:", theme.title()));
         for t in plan.targets.iter().take(8) {
@@ -125,22 +173,38 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     }
     if !plan.refused.is_empty() {
         lines.push(Line::styled(
-            format!("{} tagged sessions are protected and left out: {}", plan.refused.len(), plan.refused[0].1),
+            format!(
+                "{} tagged sessions are protected and left out: {}",
+                plan.refused.len(),
+                plan.refused[0].1
+            ),
             theme.warn(),
         ));
     }
-    let open_trx = plan.targets.iter().filter(|t| t.session.trx_age_ms.is_some()).count();
+    let open_trx = plan
+        .targets
+        .iter()
+        .filter(|t| t.session.trx_age_ms.is_some())
+        .count();
     if plan.mode == KillMode::Connection && open_trx > 0 {
         lines.push(Line::styled(
-            format!("{open_trx} of them hold an open transaction: killing the connection rolls it back."),
+            format!(
+                "{open_trx} of them hold an open transaction: killing the connection rolls it back."
+            ),
             theme.warn(),
         ));
     }
     if plan.mode == KillMode::Query {
-        lines.push(Line::styled("KILL QUERY stops the statement; the connection stays.", theme.dim()));
+        lines.push(Line::styled(
+            "KILL QUERY stops the statement; the connection stays.",
+            theme.dim(),
+        ));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Each session is re-checked just before its KILL; changed ones are skipped.", theme.dim()));
+    lines.push(Line::styled(
+        "Each session is re-checked just before its KILL; changed ones are skipped.",
+        theme.dim(),
+    ));
     if n == 0 {
         lines.push(Line::styled("Nothing matches. n/Esc closes.", theme.warn()));
     } else {
@@ -151,8 +215,18 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
             Span::raw("/Esc cancel"),
         ]));
     }
-    let r = centered(area, area.width.saturating_sub(6).max(40), lines.len() as u16 + 2);
-    popup(frame, r, Line::styled(title, theme.crit()), Text::from(lines), 0);
+    let r = centered(
+        area,
+        area.width.saturating_sub(6).max(40),
+        lines.len() as u16 + 2,
+    );
+    popup(
+        frame,
+        r,
+        Line::styled(title, theme.crit()),
+        Text::from(lines),
+        0,
+    );
 }
 
 /// Help, generated from the keymap table.
@@ -161,12 +235,18 @@ pub fn help(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
     for section in Section::ALL {
         lines.push(Line::styled(section.title(), theme.title()));
         for b in BINDINGS.iter().filter(|b| b.section == section) {
-            lines.push(Line::from(vec![Span::styled(format!("  {:<10}", b.label), theme.key()), Span::raw(b.help)]));
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<10}", b.label), theme.key()),
+                Span::raw(b.help),
+            ]));
         }
     }
     lines.push(Line::styled("In dialogs", theme.title()));
     for (k, what) in DIALOG_KEYS {
-        lines.push(Line::from(vec![Span::styled(format!("  {k:<10}"), theme.key()), Span::raw(*what)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {k:<10}"), theme.key()),
+            Span::raw(*what),
+        ]));
     }
     let r = centered(area, 76, lines.len() as u16 + 2);
     let title = if r.height < lines.len() as u16 + 2 {
@@ -175,15 +255,27 @@ pub fn help(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
         " Keys (any key closes) "
     };
     let max_scroll = (lines.len() as u16 + 2).saturating_sub(r.height);
-    popup(frame, r, Line::from(title), Text::from(lines), scroll.min(max_scroll));
+    popup(
+        frame,
+        r,
+        Line::from(title),
+        Text::from(lines),
+        scroll.min(max_scroll),
+    );
 }
 
 /// The diagnosis: every finding with evidence and fix; SQL on lines of its own.
 pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
-    let r = centered(area, area.width.saturating_sub(2), area.height.saturating_sub(1));
+    let r = centered(
+        area,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(1),
+    );
     let mut lines = Vec::new();
     if app.findings.is_empty() {
-        lines.push(Line::raw("No findings: nothing points at connection trouble right now."));
+        lines.push(Line::raw(
+            "No findings: nothing points at connection trouble right now.",
+        ));
     }
     for f in &app.findings {
         let style = match f.severity {
@@ -200,8 +292,15 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = step.key.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
-            lines.push(Line::from(vec![Span::raw(format!("  → {}", one_line(&step.text, 500))), Span::styled(key, theme.key())]));
+            let key = step
+                .key
+                .as_deref()
+                .map(|k| format!(" [{k}]"))
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::raw(format!("  → {}", one_line(&step.text, 500))),
+                Span::styled(key, theme.key()),
+            ]));
             if let Some(sql) = &step.sql {
                 for l in block(sql).lines() {
                     lines.push(Line::raw(format!("    {l}")));
@@ -210,6 +309,15 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
         }
         lines.push(Line::raw(""));
     }
-    lines.push(Line::styled("I kill idle · L kill long queries · ↑↓ PgUp PgDn scroll · Esc close", theme.dim()));
-    popup(frame, r, Line::from(" Diagnosis "), Text::from(lines), scroll);
+    lines.push(Line::styled(
+        "I kill idle · L kill long queries · ↑↓ PgUp PgDn scroll · Esc close",
+        theme.dim(),
+    ));
+    popup(
+        frame,
+        r,
+        Line::from(" Diagnosis "),
+        Text::from(lines),
+        scroll,
+    );
 }

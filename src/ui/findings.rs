@@ -43,7 +43,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .collect();
     if more > 0 {
         if let Some(last) = lines.last_mut() {
-            last.spans.push(Span::styled(format!("  (+{more} more: d)"), theme.dim()));
+            last.spans
+                .push(Span::styled(format!("  (+{more} more: d)"), theme.dim()));
         }
     }
     frame.render_widget(Paragraph::new(lines), area);

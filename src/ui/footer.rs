@@ -43,16 +43,29 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     } else {
         let mut hints: Vec<(&str, &str, Section)> = BINDINGS
             .iter()
-            .filter_map(|b| b.footer.map(|word| (b.label.split(' ').next().unwrap_or(b.label), word, b.section)))
+            .filter_map(|b| {
+                b.footer.map(|word| {
+                    (
+                        b.label.split(' ').next().unwrap_or(b.label),
+                        word,
+                        b.section,
+                    )
+                })
+            })
             .collect();
         // When the hints do not fit, View hints go first, then Kill ones;
         // `? help` and `q quit` always stay.
         let width = |h: &[(&str, &str, Section)]| {
-            h.iter().map(|(k, w, _)| k.chars().count() + w.chars().count() + 3).sum::<usize>().saturating_sub(2)
+            h.iter()
+                .map(|(k, w, _)| k.chars().count() + w.chars().count() + 3)
+                .sum::<usize>()
+                .saturating_sub(2)
         };
         for section in [Section::View, Section::Move, Section::Kill] {
             while width(&hints) > area.width as usize {
-                let Some(i) = hints.iter().rposition(|h| h.2 == section) else { break };
+                let Some(i) = hints.iter().rposition(|h| h.2 == section) else {
+                    break;
+                };
                 hints.remove(i);
             }
         }

@@ -38,18 +38,36 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Cell::from(t)
     }))
     .style(theme.header());
-    let rows = app.groups.iter().enumerate().skip(offset).take(body).map(|(pos, g)| {
-        let row = Row::new([
-            one_line(&g.key, 80).into_owned(),
-            g.sessions.to_string(),
-            g.sleeping.to_string(),
-            g.active.to_string(),
-            if g.sleeping > 0 { short_ms(g.oldest_idle_ms) } else { "–".into() },
-            if g.active > 0 { short_ms(g.longest_running_ms) } else { "–".into() },
-            format!("{:.1}%", g.share * 100.0),
-        ]);
-        if pos == app.cursor { row.style(theme.selected()) } else { row }
-    });
+    let rows = app
+        .groups
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(body)
+        .map(|(pos, g)| {
+            let row = Row::new([
+                one_line(&g.key, 80).into_owned(),
+                g.sessions.to_string(),
+                g.sleeping.to_string(),
+                g.active.to_string(),
+                if g.sleeping > 0 {
+                    short_ms(g.oldest_idle_ms)
+                } else {
+                    "–".into()
+                },
+                if g.active > 0 {
+                    short_ms(g.longest_running_ms)
+                } else {
+                    "–".into()
+                },
+                format!("{:.1}%", g.share * 100.0),
+            ]);
+            if pos == app.cursor {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        });
     let title = Line::from(format!(
         " By {} · {} groups · sort {} {} · Enter: its sessions · Tab: next view ",
         by.label(),

@@ -18,7 +18,9 @@ use theme::Theme;
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
-    let theme = Theme { color: app.opts.color };
+    let theme = Theme {
+        color: app.opts.color,
+    };
     let area = frame.area();
     let chart_h = match area.height {
         h if h >= 40 => 8,
@@ -48,7 +50,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     footer::render(app, theme, frame, foot);
     match &app.modal {
         Some(Modal::Help { scroll }) => dialogs::help(theme, frame, area, *scroll),
-        Some(Modal::Detail { id, scroll }) => dialogs::detail(app, theme, frame, area, *id, *scroll),
+        Some(Modal::Detail { id, scroll }) => {
+            dialogs::detail(app, theme, frame, area, *id, *scroll)
+        }
         Some(Modal::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
         Some(Modal::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
         Some(Modal::Filter { .. }) | None => {}

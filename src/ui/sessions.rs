@@ -107,31 +107,44 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Cell::from(t)
     }))
     .style(theme.header());
-    let rows = app.rows.iter().enumerate().skip(offset).take(body).map(|(pos, &i)| {
-        let s = &sessions[i];
-        let tagged = app.tags.contains(&s.id);
-        let cells = cols.iter().map(|c| {
-            let mut text = cell_text(s, *c);
-            if *c == Column::Id && tagged {
-                text = format!("*{text}");
+    let rows = app
+        .rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(body)
+        .map(|(pos, &i)| {
+            let s = &sessions[i];
+            let tagged = app.tags.contains(&s.id);
+            let cells = cols.iter().map(|c| {
+                let mut text = cell_text(s, *c);
+                if *c == Column::Id && tagged {
+                    text = format!("*{text}");
+                }
+                Cell::from(text)
+            });
+            let mut style = if s.is_sleeping() {
+                theme.idle()
+            } else {
+                ratatui::style::Style::new()
+            };
+            if tagged {
+                style = theme.tagged();
             }
-            Cell::from(text)
+            if pos == app.cursor {
+                style = theme.selected();
+            }
+            Row::new(cells).style(style)
         });
-        let mut style = if s.is_sleeping() { theme.idle() } else { ratatui::style::Style::new() };
-        if tagged {
-            style = theme.tagged();
-        }
-        if pos == app.cursor {
-            style = theme.selected();
-        }
-        Row::new(cells).style(style)
-    });
     let stale = app.is_stale();
     let mut block = Block::default().borders(Borders::TOP).title(title(app));
     if stale {
         block = block.title(Span::styled(" STALE: not live ", theme.crit()));
     }
-    let table = Table::new(rows, cols.iter().map(|c| width_of(*c))).header(header).block(block).column_spacing(1);
+    let table = Table::new(rows, cols.iter().map(|c| width_of(*c)))
+        .header(header)
+        .block(block)
+        .column_spacing(1);
     frame.render_widget(table, area);
     if app.rows.is_empty() && area.height > 3 {
         let msg = if app.snapshot.is_none() {
@@ -139,8 +152,16 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         } else {
             "no session matches (Esc clears the filter)"
         };
-        let r = Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: 1 };
-        frame.render_widget(ratatui::widgets::Paragraph::new(Span::styled(msg, theme.dim())), r);
+        let r = Rect {
+            x: area.x + 1,
+            y: area.y + 2,
+            width: area.width.saturating_sub(2),
+            height: 1,
+        };
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(Span::styled(msg, theme.dim())),
+            r,
+        );
     }
 }
 

@@ -21,7 +21,10 @@ impl Theme {
 
     /// Past the warning threshold.
     pub fn warn(self) -> Style {
-        self.pick(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     /// Past the critical threshold, errors, lost connection.
@@ -39,7 +42,10 @@ impl Theme {
 
     /// Titles and labels.
     pub fn title(self) -> Style {
-        self.pick(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     /// Table header row.
@@ -49,17 +55,29 @@ impl Theme {
 
     /// The selected row.
     pub fn selected(self) -> Style {
-        self.pick(Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::REVERSED))
+        self.pick(
+            Style::new()
+                .bg(Color::Blue)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::REVERSED),
+        )
     }
 
     /// Tagged rows.
     pub fn tagged(self) -> Style {
-        self.pick(Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     /// Keys in the footer and help.
     pub fn key(self) -> Style {
-        self.pick(Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD), Style::new().add_modifier(Modifier::BOLD))
+        self.pick(
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     /// Idle sessions.
