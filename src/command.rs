@@ -35,7 +35,7 @@ pub enum KillMode {
 }
 
 impl KillMode {
-    /// Short verb for messages ("killed", "stopped the query of").
+    /// The statement's name, for dialogs and progress (`KILL CONNECTION`).
     pub fn label(self) -> &'static str {
         match self {
             KillMode::Connection => "KILL CONNECTION",
@@ -92,8 +92,6 @@ pub enum Command {
         /// Free text for the audit log ("idle kill, threshold 5m").
         why: String,
     },
-    /// Poll now instead of waiting for the next tick.
-    Refresh,
 }
 
 /// What happened to one target.

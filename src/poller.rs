@@ -160,7 +160,6 @@ impl Poller {
                 continue;
             }
             match commands.recv_timeout(next_tick - now) {
-                Ok(Command::Refresh) => next_tick = Instant::now(),
                 Ok(Command::Kill {
                     request,
                     mode,
