@@ -10,6 +10,9 @@ use crate::findings::Severity;
 use crate::text::one_line;
 use crate::ui::theme::Theme;
 
+/// Width of `CRIT leak         ` before a title.
+const PREFIX_WIDTH: usize = 18;
+
 /// Lines the strip needs for `app` (at most `max`).
 pub fn height(app: &App, max: u16) -> u16 {
     (app.findings.len() as u16).min(max)
@@ -18,34 +21,42 @@ pub fn height(app: &App, max: u16) -> u16 {
 /// Draws the strip.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let rows = area.height as usize;
-    let more = app.findings.len().saturating_sub(rows);
-    let mut lines: Vec<Line> = app
+    let shown = app.findings.len().min(rows);
+    let more = app.findings.len() - shown;
+    let lines: Vec<Line> = app
         .findings
         .iter()
         .take(rows)
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let (tag, style) = match f.severity {
                 Severity::Critical => ("CRIT", theme.crit()),
                 Severity::Warning => ("WARN", theme.warn()),
                 Severity::Info => ("INFO", theme.dim()),
             };
-            let key = f.fix.iter().find_map(|s| s.key.clone());
-            let mut spans = vec![
+            let key = f
+                .fix
+                .iter()
+                .find_map(|s| s.key.as_deref())
+                .map(|k| format!("  [{k}]"))
+                .unwrap_or_default();
+            let hint = if i + 1 == shown && more > 0 {
+                format!("  (+{more} more: d)")
+            } else {
+                String::new()
+            };
+            // The key and the hint always fit: the title gives way.
+            let room = (area.width as usize)
+                .saturating_sub(PREFIX_WIDTH + key.chars().count() + hint.chars().count())
+                .max(8);
+            Line::from(vec![
                 Span::styled(format!("{tag} "), style),
                 Span::styled(format!("{:<13}", f.kind.name()), theme.title()),
-                Span::raw(one_line(&f.title, 200).into_owned()),
-            ];
-            if let Some(k) = key {
-                spans.push(Span::styled(format!("  [{k}]"), theme.key()));
-            }
-            Line::from(spans)
+                Span::raw(one_line(&f.title, room.saturating_sub(1)).into_owned()),
+                Span::styled(key, theme.key()),
+                Span::styled(hint, theme.dim()),
+            ])
         })
         .collect();
-    if more > 0 {
-        if let Some(last) = lines.last_mut() {
-            last.spans
-                .push(Span::styled(format!("  (+{more} more: d)"), theme.dim()));
-        }
-    }
     frame.render_widget(Paragraph::new(lines), area);
 }

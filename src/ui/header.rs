@@ -15,7 +15,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let lines = vec![
         status_line(app, theme),
         gauge_line(app, theme, area.width),
-        rates_line(app, theme),
+        rates_line(app, theme, area.width),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -131,7 +131,9 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     ])
 }
 
-fn rates_line(app: &App, theme: Theme) -> Line<'static> {
+fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
+    // Short labels on narrow terminals, so the line fits 80 columns.
+    let narrow = width < 100;
     let Some(s) = &app.snapshot else {
         return Line::from("");
     };
@@ -147,9 +149,17 @@ fn rates_line(app: &App, theme: Theme) -> Line<'static> {
         Span::raw(format!("running {}  ", s.status.threads_running)),
         Span::raw(format!("sleeping {}  ", app.sleeping)),
         Span::raw(format!("new/s {}  ", rate(conn_rate))),
-        Span::raw(format!("aborted/s {}  ", rate(aborted_rate))),
+        Span::raw(format!(
+            "{} {}  ",
+            if narrow { "abrt/s" } else { "aborted/s" },
+            rate(aborted_rate)
+        )),
         Span::styled(
-            format!("rejected {rejected} (+{since_start} since start)"),
+            if narrow {
+                format!("rejected {rejected} (+{since_start})")
+            } else {
+                format!("rejected {rejected} (+{since_start} since start)")
+            },
             if since_start > 0 {
                 theme.crit()
             } else {
@@ -164,7 +174,8 @@ fn rates_line(app: &App, theme: Theme) -> Line<'static> {
         ));
     }
     if let Some(t) = app.oldest_trx_ms {
-        spans.push(Span::raw(format!("  oldest trx {}", short_ms(t))));
+        let label = if narrow { "trx" } else { "oldest trx" };
+        spans.push(Span::raw(format!("  {label} {}", short_ms(t))));
     }
     Line::from(spans)
 }
