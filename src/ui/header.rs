@@ -39,10 +39,6 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
             ),
             theme.crit(),
         ));
-        spans.push(Span::styled(
-            format!(" {}", one_line(&down.last_error, 300)),
-            theme.warn(),
-        ));
         return Line::from(spans);
     }
     match &app.snapshot {
@@ -132,6 +128,13 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
 }
 
 fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
+    // While down the rates are stale; the reason matters more.
+    if let Some(down) = &app.down {
+        return Line::from(Span::styled(
+            one_line(&down.last_error, 400).into_owned(),
+            theme.warn(),
+        ));
+    }
     // Short labels on narrow terminals, so the line fits 80 columns.
     let narrow = width < 100;
     let Some(s) = &app.snapshot else {

@@ -147,19 +147,25 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .column_spacing(1);
     frame.render_widget(table, area);
     if app.rows.is_empty() && area.height > 3 {
-        let msg = if app.snapshot.is_none() {
-            "waiting for the first snapshot…"
-        } else {
-            "no session matches (Esc clears the filter)"
+        // No data yet and the server refuses us (1040 at startup): the
+        // message says how an admin gets in, so it gets the room, wrapped.
+        let (msg, style) = match (&app.snapshot, &app.down) {
+            (None, Some(down)) => (one_line(&down.last_error, 2000).into_owned(), theme.warn()),
+            (None, None) => ("waiting for the first snapshot…".to_string(), theme.dim()),
+            _ => (
+                "no session matches (Esc clears the filter)".to_string(),
+                theme.dim(),
+            ),
         };
         let r = Rect {
             x: area.x + 1,
             y: area.y + 2,
             width: area.width.saturating_sub(2),
-            height: 1,
+            height: area.height.saturating_sub(2),
         };
         frame.render_widget(
-            ratatui::widgets::Paragraph::new(Span::styled(msg, theme.dim())),
+            ratatui::widgets::Paragraph::new(Span::styled(msg, style))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
             r,
         );
     }
