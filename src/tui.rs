@@ -72,7 +72,14 @@ pub fn run(mut app: App, poller: &PollerHandle) -> io::Result<()> {
     }
     let signals = spawn_signals()?;
     // try_init installs a panic hook that restores the terminal first.
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // It may have failed after raw mode was switched on.
+            ratatui::restore();
+            return Err(e);
+        }
+    };
     let result = spawn_input()
         .and_then(|input| event_loop(&mut app, poller, &mut terminal, &input, &signals));
     ratatui::restore();
