@@ -261,10 +261,11 @@ fn reconnecting_shows_the_error_and_stale() {
     );
     let l = screen(&app, 120, 40);
     assert!(l[0].contains("RECONNECTING 5s (attempt 3)"), "{}", l[0]);
+    // The reason has the header's third line to itself (the rates are stale).
     assert!(
-        l[0].contains("Can't connect to server on '10.0.0.5' (111)"),
+        l[2].contains("Can't connect to server on '10.0.0.5' (111)"),
         "{}",
-        l[0]
+        l[2]
     );
     shows(&l, "STALE");
     // The last data stays on screen.

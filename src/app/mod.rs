@@ -635,83 +635,33 @@ impl App {
                 return Vec::new();
             }
             Some(Modal::Help { scroll }) => {
-                match key.code {
-                    KeyCode::Up => {
-                        self.modal = Some(Modal::Help {
-                            scroll: scroll.saturating_sub(1),
-                        })
-                    }
-                    KeyCode::Down => {
-                        self.modal = Some(Modal::Help {
-                            scroll: scroll.saturating_add(1),
-                        })
-                    }
-                    KeyCode::PageUp => {
-                        self.modal = Some(Modal::Help {
-                            scroll: scroll.saturating_sub(10),
-                        })
-                    }
-                    KeyCode::PageDown => {
-                        self.modal = Some(Modal::Help {
-                            scroll: scroll.saturating_add(10),
-                        })
-                    }
-                    _ => {}
+                // Scroll keys scroll; any other key closes.
+                if let Some(scroll) = scroll_key(scroll, key.code) {
+                    self.modal = Some(Modal::Help { scroll });
                 }
                 return Vec::new();
             }
             Some(Modal::Detail { id, scroll }) => {
-                match key.code {
-                    KeyCode::Up => {
-                        self.modal = Some(Modal::Detail {
-                            id,
-                            scroll: scroll.saturating_sub(1),
-                        })
+                match (scroll_key(scroll, key.code), key.code) {
+                    (Some(scroll), _) => self.modal = Some(Modal::Detail { id, scroll }),
+                    (None, KeyCode::Char('k')) => {
+                        self.kill_selected_or_tagged(KillMode::Connection)
                     }
-                    KeyCode::Down => {
-                        self.modal = Some(Modal::Detail {
-                            id,
-                            scroll: scroll.saturating_add(1),
-                        })
-                    }
-                    KeyCode::Char('k') => self.kill_selected_or_tagged(KillMode::Connection),
-                    KeyCode::Char('x') => self.kill_selected_or_tagged(KillMode::Query),
+                    (None, KeyCode::Char('x')) => self.kill_selected_or_tagged(KillMode::Query),
                     _ => {}
                 }
                 return Vec::new();
             }
             Some(Modal::Diagnosis { scroll }) => {
-                match key.code {
-                    KeyCode::Up => {
-                        self.modal = Some(Modal::Diagnosis {
-                            scroll: scroll.saturating_sub(1),
-                        })
+                let t = self.opts.thresholds;
+                match (scroll_key(scroll, key.code), key.code) {
+                    (Some(scroll), _) => self.modal = Some(Modal::Diagnosis { scroll }),
+                    (None, KeyCode::Char('I')) => {
+                        self.open_plan(PlanKind::Idle, KillMode::Connection, t.idle_over)
                     }
-                    KeyCode::Down => {
-                        self.modal = Some(Modal::Diagnosis {
-                            scroll: scroll.saturating_add(1),
-                        })
+                    (None, KeyCode::Char('L')) => {
+                        self.open_plan(PlanKind::Long, KillMode::Query, t.query_over)
                     }
-                    KeyCode::PageDown => {
-                        self.modal = Some(Modal::Diagnosis {
-                            scroll: scroll.saturating_add(10),
-                        })
-                    }
-                    KeyCode::PageUp => {
-                        self.modal = Some(Modal::Diagnosis {
-                            scroll: scroll.saturating_sub(10),
-                        })
-                    }
-                    KeyCode::Char('I') => self.open_plan(
-                        PlanKind::Idle,
-                        KillMode::Connection,
-                        self.opts.thresholds.idle_over,
-                    ),
-                    KeyCode::Char('L') => self.open_plan(
-                        PlanKind::Long,
-                        KillMode::Query,
-                        self.opts.thresholds.query_over,
-                    ),
                     _ => {}
                 }
                 return Vec::new();
@@ -832,6 +782,18 @@ impl App {
             ),
         }
         Vec::new()
+    }
+}
+
+/// The new scroll offset of a scrolling dialog for a key, or `None` when
+/// the key does not scroll (arrows by a line, PgUp/PgDn by ten).
+fn scroll_key(scroll: u16, code: KeyCode) -> Option<u16> {
+    match code {
+        KeyCode::Up => Some(scroll.saturating_sub(1)),
+        KeyCode::Down => Some(scroll.saturating_add(1)),
+        KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+        KeyCode::PageDown => Some(scroll.saturating_add(10)),
+        _ => None,
     }
 }
 
