@@ -495,11 +495,6 @@ impl Sandbox {
         self.max_connections
     }
 
-    /// The server's error log (inside the datadir).
-    pub fn error_log(&self) -> PathBuf {
-        self.datadir.join(ERROR_LOG)
-    }
-
     /// True while the server process is alive.
     pub fn is_running(&mut self) -> bool {
         match self.child.as_mut().map(Child::try_wait) {

@@ -185,18 +185,6 @@ pub struct Privileges {
     pub kill_any: bool,
 }
 
-/// Whether the poller is talking to the server right now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnState {
-    Connected,
-    /// The connection is lost (or never came up); the poller keeps retrying.
-    Reconnecting {
-        since: SystemTime,
-        last_error: String,
-        attempts: u32,
-    },
-}
-
 /// One poll of the server: everything the UI draws comes from here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {

@@ -8,9 +8,6 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Most characters kept in one line of server text.
-pub const MAX_LINE_CHARS: usize = 512;
-
 /// Most characters kept in a wrapped block (the detail view).
 pub const MAX_BLOCK_CHARS: usize = 16 * 1024;
 
