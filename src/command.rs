@@ -153,6 +153,6 @@ pub mod millis {
 
     /// serde `serialize_with` for Durations as integer milliseconds.
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        s.serialize_u64(crate::snapshot::millis(*d))
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::history::{History, Sample, rate};
-use crate::snapshot::{Flavor, Session, Snapshot, Variables};
+use crate::snapshot::{Flavor, Session, Snapshot, Variables, millis};
 use crate::text::short_ms as short_duration;
 use crate::thresholds::Thresholds;
 
@@ -1110,10 +1110,6 @@ fn step(text: &str, sql: Option<String>, key: Option<&str>) -> FixStep {
         sql,
         key: key.map(str::to_string),
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `x` rounded up to a multiple of 10; 0 for anything not positive.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::audit::{AuditLog, AuditRecord};
 use crate::command::{Expect, KillMethod, KillMode, KillOutcome, KillTally, KillTarget};
-use crate::snapshot::Session;
+use crate::snapshot::{Session, millis};
 use crate::source::{Source, SourceError};
 
 /// How many targets share one re-read of the processlist. Each KILL follows
@@ -104,10 +104,6 @@ pub fn meets(s: &Session, expect: Expect) -> bool {
         Expect::IdleAtLeast { min } => s.is_sleeping() && s.time_ms >= millis(min),
         Expect::RunningAtLeast { min } => !s.is_sleeping() && s.time_ms >= millis(min),
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Sessions sleeping at least `min`, that the rules allow, oldest first.

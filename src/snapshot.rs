@@ -161,6 +161,12 @@ impl Session {
     }
 }
 
+/// A duration in whole milliseconds, the unit of every `*_ms` field
+/// (saturating; a `u64` of ms is over 500 million years).
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Strips the `:port` from a processlist host (IPv6 `[::1]:3306` too).
 pub fn client_host(host: &str) -> &str {
     if host.is_empty() {

@@ -26,7 +26,7 @@ use mysql::{Conn, Opts, Value};
 
 use crate::command::{KillMethod, KillMode};
 use crate::snapshot::{
-    MAX_INFO_BYTES, Privileges, ServerInfo, Session, Snapshot, Status, Variables,
+    MAX_INFO_BYTES, Privileges, ServerInfo, Session, Snapshot, Status, Variables, millis,
 };
 
 /// How often the variables are re-read (they rarely change).
@@ -642,9 +642,7 @@ impl Source {
             self.trx_ages = status.trx_age_ms.clone();
             self.trx_at = Some(Instant::now());
         }
-        let trx_aged_by = self.trx_at.map_or(0, |at| {
-            u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)
-        });
+        let trx_aged_by = self.trx_at.map_or(0, |at| millis(at.elapsed()));
         if let Some(v) = status.variables.clone() {
             self.variables = v;
             self.variables_at = Some(Instant::now());
