@@ -88,7 +88,7 @@ fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
 
 fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
     match e {
-        SourceError::TooManyConnections(help) => Failure(help.replace(" Retrying.", "")),
+        SourceError::TooManyConnections(help) => Failure(help.clone()),
         other => Failure(format!("{endpoint}: {other}")),
     }
 }

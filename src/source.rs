@@ -114,7 +114,7 @@ pub fn too_many_connections_help(endpoint: &str, vars: Option<&Variables>) -> St
             ", or use MariaDB extra_port / MySQL 8.0.14+ admin_port if the server has one",
         ),
     }
-    s.push_str(". Retrying.");
+    s.push('.');
     s
 }
 
