@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
 use conntop::cli::{Cli, Mode};
 use conntop::config;
@@ -13,17 +13,15 @@ use conntop::modes::{self, Failure};
 
 /// `-p SECRET` (separate) is not a password in mysql; refuse it without
 /// echoing the word, which is likely a password typed the wrong way.
+/// A subcommand name after a bare `-p` (`conntop -p kill ...`) is fine.
 fn separate_password_value(args: &[OsString]) -> bool {
+    let cli = Cli::command();
     args.windows(2).any(|w| {
         w[0] == "--password"
             && w[1]
                 .to_str()
-                .is_some_and(|next| !next.starts_with('-') && !is_subcommand(next))
+                .is_some_and(|next| !next.starts_with('-') && cli.find_subcommand(next).is_none())
     })
-}
-
-fn is_subcommand(word: &str) -> bool {
-    matches!(word, "kill" | "demo" | "sandbox")
 }
 
 fn usage_error(line: &str) -> ExitCode {
