@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::history::{History, Sample, rate};
 use crate::snapshot::{Flavor, Session, Snapshot, Variables, millis};
+use crate::text::plain;
 use crate::text::short_ms as short_duration;
 use crate::thresholds::Thresholds;
 
@@ -266,8 +267,8 @@ fn leak_finding(snap: &Snapshot, t: &Thresholds, user: &str, a: &UserAcc, used: 
         .first()
         .filter(|(_, n)| ratio(*n, a.stale) >= LEAK_CONCENTRATED);
     let who = match concentrated {
-        Some((host, _)) => clean(&format!("{user}@{host}"), 28),
-        None => clean(user, 28),
+        Some((host, _)) => plain(&format!("{user}@{host}"), 28),
+        None => plain(user, 28),
     };
 
     let title = format!(
@@ -290,7 +291,7 @@ fn leak_finding(snap: &Snapshot, t: &Thresholds, user: &str, a: &UserAcc, used: 
     let listed: Vec<String> = hosts
         .iter()
         .take(LEAK_TOP_HOSTS)
-        .map(|(h, n)| format!("{} ({n})", clean(h, 40)))
+        .map(|(h, n)| format!("{} ({n})", plain(h, 40)))
         .collect();
     let more = hosts.len().saturating_sub(LEAK_TOP_HOSTS);
     evidence.push(if more > 0 {
@@ -573,7 +574,7 @@ fn long_running_rule(snap: &Snapshot, t: &Thresholds) -> Option<Finding> {
             long.len(),
             short_duration(top.time_ms),
             top.id,
-            clean(&top.user, 16)
+            plain(&top.user, 16)
         ),
         None => format!(
             "Transactions open over {q} in idle sessions: {} (oldest {})",
@@ -598,16 +599,16 @@ fn long_running_rule(snap: &Snapshot, t: &Thresholds) -> Option<Finding> {
         ));
         for s in long.iter().take(LONG_TOP) {
             let text = match s.info.as_deref() {
-                Some(info) if !info.trim().is_empty() => clean(info, QUERY_CHARS),
-                _ => format!("({})", clean(&s.state, 30)),
+                Some(info) if !info.trim().is_empty() => plain(info, QUERY_CHARS),
+                _ => format!("({})", plain(&s.state, 30)),
             };
             evidence.push(format!(
                 "#{} {}@{} {} {}: {text}",
                 s.id,
-                clean(&s.user, 24),
-                clean(s.client_host(), 40),
+                plain(&s.user, 24),
+                plain(s.client_host(), 40),
                 short_duration(s.time_ms),
-                clean(&s.command, 16)
+                plain(&s.command, 16)
             ));
         }
     }
@@ -787,7 +788,7 @@ fn pool_rule(snap: &Snapshot, history: &History, t: &Thresholds) -> Option<Findi
     let listed: Vec<String> = similar
         .iter()
         .take(POOL_LIST)
-        .map(|(h, n)| format!("{} ({n})", clean(h, 40)))
+        .map(|(h, n)| format!("{} ({n})", plain(h, 40)))
         .collect();
     let more = similar.len().saturating_sub(POOL_LIST);
     let mut evidence = vec![if more > 0 {
@@ -947,7 +948,7 @@ fn spike_rule(snap: &Snapshot, history: &History, t: &Thresholds) -> Option<Find
         Some((host, grew)) => {
             evidence.push(format!(
                 "Fastest growing host: {} (+{grew} sessions in the last {recent})",
-                clean(host, 40)
+                plain(host, 40)
             ));
             let sql = is_plain_host(host).then(|| {
                 format!(
@@ -959,7 +960,7 @@ fn spike_rule(snap: &Snapshot, history: &History, t: &Thresholds) -> Option<Find
                 &format!(
                     "Find the source: {} grew by {grew} sessions; see which account and \
                      database it opens",
-                    clean(host, 40)
+                    plain(host, 40)
                 ),
                 sql,
                 None,
@@ -1173,22 +1174,6 @@ fn median(v: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// Server text made safe for one line: control characters become spaces,
-/// surrounding blanks go, and more than `max_chars` characters end in `…`.
-fn clean(s: &str, max_chars: usize) -> String {
-    let replaced: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let trimmed = replaced.trim();
-    if trimmed.chars().count() <= max_chars {
-        return trimmed.to_string();
-    }
-    let mut out: String = trimmed.chars().take(max_chars.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
@@ -1339,14 +1324,6 @@ mod tests {
     }
 
     // --- durations ---
-
-    #[test]
-    fn clean_strips_controls_and_cuts() {
-        assert_eq!(clean("SELECT *\n\tFROM t\u{7f}", 60), "SELECT *  FROM t");
-        assert_eq!(clean("abcdef", 4), "abc…");
-        assert_eq!(clean("", 0), "");
-        assert_eq!(clean("abc", 0), "…");
-    }
 
     // --- leak ---
 

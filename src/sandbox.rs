@@ -182,7 +182,7 @@ impl fmt::Display for SandboxError {
                 write!(
                     f,
                     "sandbox setup failed: {action}: {}",
-                    one_line(&source.to_string())
+                    error_on_one_line(&source.to_string())
                 )
             }
             SandboxError::Exited { detail } => write!(f, "sandbox server exited: {detail}"),
@@ -212,8 +212,9 @@ fn setup_err(action: impl Into<String>) -> impl FnOnce(mysql::Error) -> SandboxE
     move |source| SandboxError::Setup { action, source }
 }
 
-/// Joins the non-empty lines of `text` with " | " so an error stays on one line.
-fn one_line(text: &str) -> String {
+/// Joins the non-empty lines of `text` with " | " so an error stays on one
+/// line, keeping the end (where the cause is) when it is long.
+fn error_on_one_line(text: &str) -> String {
     let joined = text
         .lines()
         .map(str::trim)
@@ -234,7 +235,7 @@ fn one_line(text: &str) -> String {
 /// The last `n` non-empty lines of `text`, on one line.
 fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    one_line(&lines[lines.len().saturating_sub(n)..].join("\n"))
+    error_on_one_line(&lines[lines.len().saturating_sub(n)..].join("\n"))
 }
 
 /// How to start a [`Sandbox`].
@@ -731,7 +732,7 @@ impl Sandbox {
             detail: format!(
                 "no connection within {} s (last error: {}): {}",
                 START_TIMEOUT.as_secs(),
-                one_line(&last_error),
+                error_on_one_line(&last_error),
                 self.log_tail(log_start)
             ),
         }))

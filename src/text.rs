@@ -84,6 +84,30 @@ pub fn block(s: &str) -> String {
     out
 }
 
+/// Server text made plain for machine-read output (the findings' JSON):
+/// control and invisible format characters (bidi overrides among them)
+/// become spaces, surrounding blanks go, and more than `max_chars`
+/// characters end in `…`. [`one_line`] is the form for the terminal.
+pub fn plain(s: &str, max_chars: usize) -> String {
+    let replaced: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || inert(c).is_some() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let trimmed = replaced.trim();
+    if trimmed.chars().count() <= max_chars {
+        return trimmed.to_string();
+    }
+    let mut out: String = trimmed.chars().take(max_chars.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Short human form of a duration: the two largest units of humantime's
 /// form, without spaces (`4m12s`, `2h3m`, `3d4h`, `850ms`).
 pub fn short_duration(d: Duration) -> String {
@@ -146,6 +170,15 @@ mod tests {
         assert_eq!(block(&huge).chars().count(), MAX_BLOCK_CHARS + 1);
         // Invalid UTF-8 arrives as U+FFFD from the decoder; it stays visible.
         assert_eq!(one_line("a\u{fffd}b", 10), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn plain_strips_controls_and_cuts() {
+        assert_eq!(plain("SELECT *\n\tFROM t\u{7f}", 60), "SELECT *  FROM t");
+        assert_eq!(plain("abcdef", 4), "abc…");
+        assert_eq!(plain("", 0), "");
+        assert_eq!(plain("abc", 0), "…");
+        assert_eq!(plain("evil\u{202e}txt", 20), "evil txt");
     }
 
     #[test]
