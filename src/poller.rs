@@ -2,6 +2,7 @@
 //! cadence, publishes snapshots on a latest-wins channel, runs the UI's
 //! commands (kills) and reconnects with backoff when the connection is lost.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,7 +13,7 @@ use mysql::Opts;
 use crate::audit::AuditLog;
 use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
 use crate::kill::{self, Batch, Safety};
-use crate::snapshot::Variables;
+use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
 
 /// The shortest interval accepted (`-i`).
@@ -104,8 +105,7 @@ pub fn spawn(
                 attempts: 0,
                 next_retry: Instant::now(),
                 backoff: FIRST_BACKOFF,
-                last_variables: None,
-                retained: std::collections::VecDeque::with_capacity(3),
+                retained: VecDeque::with_capacity(3),
             };
             if poller.source.is_none() {
                 poller.down_since = Some(SystemTime::now());
@@ -134,11 +134,9 @@ struct Poller {
     backoff: Duration,
     /// The last two snapshots sent. The UI drops its copy of the older one
     /// when it takes the newer, so freeing it (thousands of sessions) happens
-    /// here on the next publish, not on the UI thread.
-    retained: std::collections::VecDeque<Arc<crate::snapshot::Snapshot>>,
-    /// Variables of the last good poll: a 1040 on reconnect names the
-    /// server's extra/admin port from them.
-    last_variables: Option<Variables>,
+    /// here on the next publish, not on the UI thread. The newest one's
+    /// variables name the extra/admin port when a reconnect meets a 1040.
+    retained: VecDeque<Arc<Snapshot>>,
 }
 
 impl Poller {
@@ -185,7 +183,6 @@ impl Poller {
         };
         match source.poll() {
             Ok(snap) => {
-                self.last_variables = Some(snap.variables.clone());
                 let snap = Arc::new(snap);
                 self.retained.push_back(Arc::clone(&snap));
                 if self.retained.len() > 2 {
@@ -216,7 +213,7 @@ impl Poller {
                 self.last_error = match e {
                     SourceError::TooManyConnections(_) => too_many_connections_help(
                         &self.config.endpoint,
-                        self.last_variables.as_ref(),
+                        self.retained.back().map(|s| &s.variables),
                     ),
                     other => other.to_string(),
                 };
