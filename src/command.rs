@@ -99,6 +99,8 @@ pub enum Command {
 #[serde(rename_all = "snake_case", tag = "result", content = "detail")]
 pub enum KillOutcome {
     Killed,
+    /// A dry run: it passed its re-check and would have been killed; nothing was sent.
+    WouldKill,
     /// Not killed because it no longer matched what was confirmed (or is gone).
     Skipped(String),
     /// The server refused or failed.
@@ -109,6 +111,8 @@ pub enum KillOutcome {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct KillTally {
     pub killed: usize,
+    /// Dry runs only: passed the re-check, nothing sent.
+    pub would_kill: usize,
     pub skipped: usize,
     pub failed: usize,
 }
@@ -118,6 +122,7 @@ impl KillTally {
     pub fn add(&mut self, outcome: &KillOutcome) {
         match outcome {
             KillOutcome::Killed => self.killed += 1,
+            KillOutcome::WouldKill => self.would_kill += 1,
             KillOutcome::Skipped(_) => self.skipped += 1,
             KillOutcome::Failed(_) => self.failed += 1,
         }
@@ -125,7 +130,7 @@ impl KillTally {
 
     /// Outcomes counted so far.
     pub fn done(&self) -> usize {
-        self.killed + self.skipped + self.failed
+        self.killed + self.would_kill + self.skipped + self.failed
     }
 }
 

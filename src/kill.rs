@@ -15,9 +15,6 @@ use crate::source::{Source, SourceError};
 /// 2,000 costs 40 processlist reads instead of 2,000.
 pub const RECHECK_CHUNK: usize = 50;
 
-/// The skip reason of a target that passed its re-check in a dry run.
-pub const DRY_RUN: &str = "dry run";
-
 /// A user or host pattern: shell-style `*` and `?`, matched against the whole value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern(glob::Pattern);
@@ -253,7 +250,7 @@ pub fn execute(
         for t in chunk {
             let outcome = match recheck(t, current.get(&t.session.id), safety) {
                 Err(why) => KillOutcome::Skipped(why),
-                Ok(()) if batch.dry_run => KillOutcome::Skipped(DRY_RUN.to_string()),
+                Ok(()) if batch.dry_run => KillOutcome::WouldKill,
                 Ok(()) => match source.kill(t.session.id, batch.mode, batch.method) {
                     Ok(()) => KillOutcome::Killed,
                     Err(e) if e.code() == Some(1094) => KillOutcome::Skipped("gone".to_string()),
@@ -470,6 +467,7 @@ mod tests {
     fn summary_line() {
         let tally = KillTally {
             killed: 1997,
+            would_kill: 0,
             skipped: 3,
             failed: 0,
         };

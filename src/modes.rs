@@ -259,7 +259,6 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         server: &endpoint,
     };
     let mut write_error = None;
-    let mut would_kill = 0usize;
     let result = kill::execute(
         &mut source,
         &targets,
@@ -270,10 +269,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             let s = &t.session;
             let (word, detail) = match outcome {
                 KillOutcome::Killed => ("killed", String::new()),
-                KillOutcome::Skipped(why) if args.dry_run && why == kill::DRY_RUN => {
-                    would_kill += 1;
-                    ("would kill", String::new())
-                }
+                KillOutcome::WouldKill => ("would kill", String::new()),
                 KillOutcome::Skipped(why) => ("skipped", format!(" ({why})")),
                 KillOutcome::Failed(why) => ("failed", format!(" ({why})")),
             };
@@ -294,8 +290,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     if args.dry_run {
         writeln!(
             out,
-            "dry run: would kill {would_kill}, skipped {}, nothing sent; audit log {}",
-            result.tally.skipped - would_kill,
+            "dry run: would kill {}, skipped {}, nothing sent; audit log {}",
+            result.tally.would_kill,
+            result.tally.skipped,
             audit.path().display()
         )?;
     } else {

@@ -807,6 +807,7 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
 
     let tally = KillTally {
         killed: 2,
+        would_kill: 0,
         skipped: 0,
         failed: 0,
     };
@@ -835,6 +836,7 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
 
     let done = KillTally {
         killed: 3,
+        would_kill: 0,
         skipped: 1,
         failed: 0,
     };
@@ -875,6 +877,7 @@ fn a_failed_kill_is_an_error_with_its_reason() {
             mode: KillMode::Query,
             tally: KillTally {
                 killed: 0,
+                would_kill: 0,
                 skipped: 0,
                 failed: 1,
             },

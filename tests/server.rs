@@ -664,6 +664,7 @@ mod poller_thread {
                     *tally,
                     KillTally {
                         killed: 1,
+                        would_kill: 0,
                         skipped: 0,
                         failed: 0
                     }
@@ -1170,6 +1171,10 @@ mod kills {
         let lines = audit_lines(&audit);
         assert_eq!(lines.len(), 3);
         assert!(lines.iter().all(|l| l["dry_run"] == true), "{lines:?}");
+        assert!(
+            lines.iter().all(|l| l["result"] == "would_kill"),
+            "{lines:?}"
+        );
         assert!(lines.iter().all(|l| l["result"] == "skipped"), "{lines:?}");
     }
 

@@ -646,6 +646,7 @@ fn footer_shows_filter_input_progress_and_messages() {
             total: 3,
             tally: KillTally {
                 killed: 1,
+                would_kill: 0,
                 skipped: 1,
                 failed: 0,
             },
@@ -664,6 +665,7 @@ fn footer_shows_filter_input_progress_and_messages() {
             mode: conntop::command::KillMode::Connection,
             tally: KillTally {
                 killed: 2,
+                would_kill: 0,
                 skipped: 1,
                 failed: 0,
             },
