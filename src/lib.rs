@@ -3,6 +3,7 @@
 //! Data flows one way: server -> `source` -> `poller` -> channel -> `app`
 //! state -> `ui`. Commands (kills) flow back on their own channel.
 
+pub mod action;
 pub mod app;
 pub mod audit;
 pub mod cli;

@@ -3,33 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Everything a key can ask for in the main view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Quit,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    NextSort,
-    ReverseSort,
-    Filter,
-    ClearFilter,
-    ToggleIdle,
-    Detail,
-    Pause,
-    Help,
-    NextView,
-    Diagnosis,
-    KillConnection,
-    KillQuery,
-    Tag,
-    TagAll,
-    KillIdle,
-    KillLong,
-}
+pub use crate::action::Action;
 
 /// A key as written in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,6 +267,15 @@ pub const DIALOG_KEYS: &[(&str, &str)] = &[
     ("Enter", "apply the filter being typed"),
     ("Esc", "close a dialog, or clear the filter being typed"),
 ];
+
+/// How the first key bound to `action` in the main view is written (`"I"`),
+/// for hints and the `key` field of a fix step in the `--once` JSON.
+pub fn key_label(action: Action) -> Option<&'static str> {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action)
+        .and_then(|b| b.label.split(' ').next())
+}
 
 /// The action bound to a key in the main view.
 pub fn action_for(ev: &KeyEvent) -> Option<Action> {
