@@ -3,7 +3,10 @@
 //! Everything that comes from the server (query text, user, host, db, state)
 //! passes through [`one_line`] or [`block`] before it reaches the terminal:
 //! control characters and escape sequences are shown inert as visible
-//! symbols, bidirectional overrides are neutralised, and huge text is cut.
+//! symbols, and every other character whose on-screen width is not a
+//! certain 1 or 2 columns (format, zero-width, bidi, combining, private use,
+//! unassigned, ...) becomes [`PLACEHOLDER`], so the width ratatui computes
+//! is the width the terminal draws. Huge text is cut.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -11,21 +14,63 @@ use std::time::Duration;
 /// Most characters kept in a wrapped block (the detail view).
 pub const MAX_BLOCK_CHARS: usize = 16 * 1024;
 
+/// The placeholder drawn for a character whose width on screen is not certain.
+pub const PLACEHOLDER: char = '\u{fffd}';
+
 /// The inert stand-in for one character, or `None` when it is safe as is.
+///
+/// Safe means: ratatui and the terminal agree on its width, a plain 1 or 2
+/// columns, and it cannot change how its neighbours are drawn. Everything
+/// else (controls, format characters, line and paragraph separators,
+/// combining and enclosing marks, variation selectors, private use,
+/// unassigned code points, Hangul fillers, emoji modifiers and regional
+/// indicators that merge with their neighbours) is replaced, so no query can
+/// move the columns beside it.
 fn inert(c: char) -> Option<char> {
-    match c {
-        // C0 controls become their Unicode "control picture" (ESC -> ␛).
-        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
-        '\u{7f}' => Some('␡'),
-        // C1 controls (CSI 0x9b among them), bidi overrides and isolates,
-        // and other invisible format characters that could reorder or hide text.
-        '\u{80}'..='\u{9f}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{feff}' => Some('�'),
-        _ => None,
+    if c.is_ascii() {
+        return match c {
+            // C0 controls become their Unicode "control picture" (ESC -> ␛).
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
+            '\u{7f}' => Some('␡'),
+            _ => None,
+        };
     }
+    if is_width_certain(c) {
+        None
+    } else {
+        Some(PLACEHOLDER)
+    }
+}
+
+/// True when a non-ASCII character draws as 1 or 2 columns everywhere and
+/// never joins its neighbours.
+fn is_width_certain(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    use unicode_width::UnicodeWidthChar;
+    let category_ok = !matches!(
+        get_general_category(c),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::LineSeparator
+            | G::ParagraphSeparator
+            | G::NonspacingMark
+            | G::SpacingMark
+            | G::EnclosingMark
+    );
+    let joins_or_blank = matches!(
+        c,
+        // Hangul choseong/jungseong/jongseong fillers and the blank Hangul letters.
+        '\u{115f}' | '\u{1160}'..='\u{11ff}' | '\u{3164}' | '\u{ffa0}'
+        // Emoji skin-tone modifiers and regional indicators (flags) merge
+        // with their neighbours in some terminals and not in others.
+        | '\u{1f3fb}'..='\u{1f3ff}' | '\u{1f1e6}'..='\u{1f1ff}'
+        // Tag characters and variation selectors (in case the category table lags).
+        | '\u{e0000}'..='\u{e007f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}'
+    );
+    category_ok && !joins_or_blank && matches!(c.width(), Some(1 | 2))
 }
 
 /// True when `s` can be drawn as is (no character needs replacing).
@@ -146,13 +191,51 @@ mod tests {
         assert!(!clean.chars().any(|c| c.is_control()), "{clean:?}");
         assert!(clean.contains("␛]0;pwned␇␛[2J"));
         let c1 = one_line("a\u{9b}31mb", 100);
-        assert_eq!(c1, "a�31mb");
+        assert_eq!(c1, "a\u{fffd}31mb");
         assert_eq!(one_line("evil\u{202e}txt.exe", 100), "evil�txt.exe");
         assert!(
             !block("x\u{1b}[1m\ny\u{0}")
                 .chars()
                 .any(|c| c.is_control() && c != '\n')
         );
+    }
+
+    /// Every code point in the planes that matter: what survives is a
+    /// single grapheme of width 1 or 2 by ratatui's own measure, and the
+    /// classes the terminal disagrees on are all replaced.
+    #[test]
+    fn every_character_that_survives_has_a_certain_width() {
+        use unicode_width::UnicodeWidthStr;
+        let ranges = [0u32..0x3_0000, 0xe_0000..0xe_1000, 0xf_0000..0xf_0100];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            let s = c.to_string();
+            let out = one_line(&s, 10);
+            let w = out.width();
+            assert!(
+                (1..=2).contains(&w) && out.chars().count() == 1,
+                "U+{:04X} drew as {out:?} (width {w})",
+                c as u32
+            );
+        }
+        for hostile in [
+            '\u{ad}', '\u{61c}', '\u{2028}', '\u{2029}', '\u{2060}', '\u{fe0f}', '\u{e0041}',
+            '\u{1160}', '\u{3164}', '\u{200b}', '\u{200d}', '\u{301}', '\u{e000}', '\u{10ffff}',
+            '\u{1f3fb}', '\u{1f1fa}', '\u{20e3}', '\u{9b}',
+        ] {
+            assert_eq!(
+                one_line(&hostile.to_string(), 5),
+                PLACEHOLDER.to_string(),
+                "U+{:04X}",
+                hostile as u32
+            );
+        }
+        // Ordinary text of every width survives as is.
+        for fine in ["SELECT é ñ ß", "日本語のクエリ", "Ωμέγα", "кириллица", "🙂 ⌚"] {
+            assert!(matches!(one_line(fine, 100), Cow::Borrowed(_)), "{fine}");
+        }
+        // Forty soft hyphens take forty columns, not zero.
+        let soft = format!("a{}b", "\u{ad}".repeat(40));
+        assert_eq!(one_line(&soft, 100).width(), 42);
     }
 
     #[test]
