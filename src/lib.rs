@@ -13,6 +13,7 @@ pub mod findings;
 pub mod groups;
 pub mod history;
 pub mod kill;
+pub mod link;
 pub mod modes;
 pub mod poller;
 pub mod report;

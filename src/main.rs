@@ -67,6 +67,13 @@ fn main() -> ExitCode {
         Some(Mode::Demo(args)) => modes::demo(&cli, args),
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
     };
+    if let Some(status) = conntop::tui::signal_exit_status() {
+        // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.
+        if let Err(Failure(msg)) = &result {
+            eprintln!("conntop: {msg}");
+        }
+        return ExitCode::from(status);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(msg)) => {

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use mysql::Opts;
 
 use crate::audit::AuditLog;
 use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
 use crate::kill::{self, Batch, Safety};
+use crate::link::{Link, SourceEnd};
 use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
 
@@ -42,29 +43,45 @@ pub struct PollerConfig {
     pub audit: Option<AuditLog>,
 }
 
-/// The UI's ends of the channels, and the thread.
+/// How long quitting waits for the poller thread to finish on its own; a
+/// thread blocked in a read of a hung server is left behind (the process
+/// ends it), so no server can hold conntop open.
+const STOP_WAIT: Duration = Duration::from_millis(150);
+
+/// The app's [`Link`] to the poller, and the thread.
 #[derive(Debug)]
 pub struct PollerHandle {
-    /// Latest snapshot or connection state; holds at most one message.
-    pub feed: Receiver<Feed>,
-    /// Answers to commands, in order, never dropped.
-    pub replies: Receiver<Reply>,
-    /// Commands to the poller. Dropping it stops the thread.
-    pub commands: Sender<Command>,
+    /// The channels the app reads and writes.
+    pub link: Link,
     thread: Option<JoinHandle<()>>,
+    /// Disconnected when the thread has ended.
+    ended: Receiver<()>,
+}
+
+impl std::ops::Deref for PollerHandle {
+    type Target = Link;
+
+    fn deref(&self) -> &Link {
+        &self.link
+    }
 }
 
 impl PollerHandle {
-    /// Stops the thread (by closing the command channel) and waits for it.
+    /// Stops the thread (by closing the command channel) and waits for it at
+    /// most [`STOP_WAIT`].
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         let (dead, _) = crossbeam_channel::bounded(0);
-        self.commands = dead;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        self.link.commands = dead;
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // Ok never comes; Disconnected means the thread returned.
+        if let Err(RecvTimeoutError::Disconnected) = self.ended.recv_timeout(STOP_WAIT) {
+            let _ = thread.join();
         }
     }
 }
@@ -87,19 +104,16 @@ pub fn spawn(
     if let Some(source) = &first {
         config.safety.own_id = source.own_id();
     }
-    let (feed_tx, feed_rx) = crossbeam_channel::bounded(1);
-    let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
-    let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
-    let drain = feed_rx.clone();
+    let (link, end) = Link::pair();
+    let (ended_tx, ended) = crossbeam_channel::bounded::<()>(0);
     let thread = std::thread::Builder::new()
         .name("conntop-poller".to_string())
         .spawn(move || {
+            let _ended = ended_tx;
             let mut poller = Poller {
                 config,
                 source: first,
-                feed: feed_tx,
-                drain,
-                replies: reply_tx,
+                end,
                 down_since: None,
                 last_error: first_error.unwrap_or_default(),
                 attempts: 0,
@@ -110,23 +124,19 @@ pub fn spawn(
             if poller.source.is_none() {
                 poller.down_since = Some(SystemTime::now());
             }
-            poller.run(&cmd_rx);
+            poller.run();
         });
     PollerHandle {
-        feed: feed_rx,
-        replies: reply_rx,
-        commands: cmd_tx,
+        link,
         thread: thread.ok(),
+        ended,
     }
 }
 
 struct Poller {
     config: PollerConfig,
     source: Option<Source>,
-    feed: Sender<Feed>,
-    /// A clone of the UI's receiver, used only to drop a stale message.
-    drain: Receiver<Feed>,
-    replies: Sender<Reply>,
+    end: SourceEnd,
     down_since: Option<SystemTime>,
     last_error: String,
     attempts: u32,
@@ -140,7 +150,7 @@ struct Poller {
 }
 
 impl Poller {
-    fn run(&mut self, commands: &Receiver<Command>) {
+    fn run(&mut self) {
         let interval = self.config.interval.max(MIN_INTERVAL);
         let mut next_tick = Instant::now();
         loop {
@@ -157,7 +167,7 @@ impl Poller {
                 }
                 continue;
             }
-            match commands.recv_timeout(next_tick - now) {
+            match self.end.commands.recv_timeout(next_tick - now) {
                 Ok(Command::Kill {
                     request,
                     mode,
@@ -243,15 +253,8 @@ impl Poller {
         self.publish(feed);
     }
 
-    /// Latest wins: a message the UI has not taken yet is replaced.
     fn publish(&self, feed: Feed) {
-        match self.feed.try_send(feed) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-            Err(TrySendError::Full(feed)) => {
-                let _ = self.drain.try_recv();
-                let _ = self.feed.try_send(feed);
-            }
-        }
+        self.end.publish(feed);
     }
 
     fn kill(
@@ -267,7 +270,7 @@ impl Poller {
                 failed: total,
                 ..KillTally::default()
             };
-            let _ = self.replies.send(Reply::KillDone {
+            let _ = self.end.replies.send(Reply::KillDone {
                 request,
                 mode,
                 tally,
@@ -282,7 +285,7 @@ impl Poller {
             why,
             server: &self.config.endpoint,
         };
-        let replies = &self.replies;
+        let replies = &self.end.replies;
         let mut last_progress = Instant::now();
         let _ = replies.send(Reply::KillProgress {
             request,
@@ -306,7 +309,7 @@ impl Poller {
                 }
             },
         );
-        let _ = self.replies.send(Reply::KillDone {
+        let _ = self.end.replies.send(Reply::KillDone {
             request,
             mode,
             tally: result.tally,

@@ -134,6 +134,12 @@ pub fn classify(err: &mysql::Error, connected: bool) -> SourceError {
                 message: e.message.clone(),
             },
         },
+        mysql::Error::IoError(e) if is_timeout(e) && connected => {
+            SourceError::Lost("the server stopped answering (read timed out)".to_string())
+        }
+        mysql::Error::IoError(e) if is_timeout(e) => SourceError::Unreachable(
+            "the server accepted the connection but did not answer".to_string(),
+        ),
         mysql::Error::IoError(e) if connected => SourceError::Lost(e.to_string()),
         mysql::Error::IoError(e) => SourceError::Unreachable(e.to_string()),
         mysql::Error::CodecError(e) => SourceError::Lost(e.to_string()),
@@ -158,6 +164,15 @@ pub fn classify(err: &mysql::Error, connected: bool) -> SourceError {
             message: other.to_string(),
         },
     }
+}
+
+/// A socket read or write that ran out of time (EAGAIN on Linux, where a
+/// socket timeout reports "Resource temporarily unavailable").
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// Which statement reads the sessions.
@@ -517,6 +532,30 @@ pub fn parse_grants<S: AsRef<str>>(lines: &[S]) -> Privileges {
     p
 }
 
+/// Opens one connection, giving up after the options' connect timeout
+/// (handshake included). On a time-out the attempt is left to finish on its
+/// own thread, which drops whatever it gets; nothing waits for it.
+fn connect_within(opts: &Opts) -> Result<Conn, SourceError> {
+    let Some(limit) = opts.get_tcp_connect_timeout() else {
+        return Conn::new(opts.clone()).map_err(|e| classify(&e, false));
+    };
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let opts = opts.clone();
+    std::thread::Builder::new()
+        .name("conntop-connect".to_string())
+        .spawn(move || {
+            let _ = tx.send(Conn::new(opts));
+        })
+        .map_err(|e| SourceError::Unreachable(format!("cannot start a thread: {e}")))?;
+    match rx.recv_timeout(limit) {
+        Ok(result) => result.map_err(|e| classify(&e, false)),
+        Err(_) => Err(SourceError::Unreachable(format!(
+            "timed out connecting after {}",
+            humantime::format_duration(limit)
+        ))),
+    }
+}
+
 /// One connection to the monitored server and the SQL conntop runs on it.
 pub struct Source {
     conn: Conn,
@@ -547,13 +586,16 @@ impl Source {
     /// Connects with the first of `attempts` that works: each is tried in
     /// order while the previous failed on TLS (PREFERRED falls back to plain).
     /// Reads the server's identity and our privileges (two statements).
+    /// Each attempt, handshake included, ends within its connect timeout
+    /// (a server that accepts TCP and never answers would otherwise hold it
+    /// for the longer read timeout).
     pub fn connect(attempts: &[Opts], endpoint: &str) -> Result<Source, SourceError> {
         let mut last = SourceError::Unreachable("no connection options".to_string());
         for opts in attempts {
-            match Conn::new(opts.clone()) {
+            match connect_within(opts) {
                 Ok(conn) => return Source::start(conn, endpoint),
                 Err(e) => {
-                    last = classify(&e, false);
+                    last = e;
                     if !matches!(last, SourceError::Tls(_)) {
                         break;
                     }

@@ -218,9 +218,24 @@ mod tests {
             );
         }
         for hostile in [
-            '\u{ad}', '\u{61c}', '\u{2028}', '\u{2029}', '\u{2060}', '\u{fe0f}', '\u{e0041}',
-            '\u{1160}', '\u{3164}', '\u{200b}', '\u{200d}', '\u{301}', '\u{e000}', '\u{10ffff}',
-            '\u{1f3fb}', '\u{1f1fa}', '\u{20e3}', '\u{9b}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{fe0f}',
+            '\u{e0041}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{301}',
+            '\u{e000}',
+            '\u{10ffff}',
+            '\u{1f3fb}',
+            '\u{1f1fa}',
+            '\u{20e3}',
+            '\u{9b}',
         ] {
             assert_eq!(
                 one_line(&hostile.to_string(), 5),
@@ -230,7 +245,13 @@ mod tests {
             );
         }
         // Ordinary text of every width survives as is.
-        for fine in ["SELECT é ñ ß", "日本語のクエリ", "Ωμέγα", "кириллица", "🙂 ⌚"] {
+        for fine in [
+            "SELECT é ñ ß",
+            "日本語のクエリ",
+            "Ωμέγα",
+            "кириллица",
+            "🙂 ⌚",
+        ] {
             assert!(matches!(one_line(fine, 100), Cow::Borrowed(_)), "{fine}");
         }
         // Forty soft hyphens take forty columns, not zero.

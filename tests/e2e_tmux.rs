@@ -380,11 +380,8 @@ fn sigterm_restores_the_terminal() {
         .lines()
         .find_map(|l| l.trim().strip_prefix(EXIT))
         .unwrap();
-    // A clean exit (0), or the conventional 128 + SIGTERM; never a crash.
-    assert!(
-        code == "0" || code == "143",
-        "exit status {code}:\n{screen}"
-    );
+    // The shell's convention for an end by signal: 128 + SIGTERM.
+    assert_eq!(code, "143", "exit status {code}:\n{screen}");
     assert_restored(&t, &screen);
 }
 
@@ -595,4 +592,125 @@ fn a_closed_terminal_ends_conntop() {
         socket_path.display()
     );
     assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+/// Sends `signal` (a name such as "STOP") to `pid`.
+fn signal(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Resumes a stopped server when the test ends, whatever happened.
+struct Frozen(u32);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal("CONT", self.0);
+    }
+}
+
+/// A frozen server (mariadbd stopped) must not hold conntop: `q` ends it at
+/// once although the poller is blocked in a read of that server.
+#[test]
+fn a_hung_server_does_not_hold_quit() {
+    let sb = private_sandbox(20);
+    let t = Tmux::dashboard(80, 24, sb.port(), &["-i", "200ms"]);
+    t.wait_live();
+    let frozen = Frozen(sb.pid());
+    signal("STOP", frozen.0);
+    // Let the poller block in its next read of the frozen server.
+    thread::sleep(Duration::from_millis(600));
+    let asked = Instant::now();
+    t.keys(&["q"]);
+    let screen = t.wait_for("conntop to exit", |s| s.contains(EXIT));
+    let took = asked.elapsed();
+    assert!(screen.contains(&format!("{EXIT}0")), "{screen}");
+    // tmux's polling adds its own delay; the exit itself takes ~150 ms.
+    assert!(took < Duration::from_secs(2), "quit took {took:?}");
+    assert_restored(&t, &screen);
+    drop(frozen);
+}
+
+/// SIGTSTP leaves the screen to the shell (no raw mode, no alternate
+/// screen); SIGCONT brings the dashboard back.
+#[test]
+fn suspend_leaves_the_screen_and_continue_brings_it_back() {
+    let t = Tmux::dashboard(80, 24, server().port, &[]);
+    t.wait_live();
+    let pid = t.conntop_pid();
+    signal("TSTP", pid);
+    let deadline = Instant::now() + WAIT;
+    while t.display("#{alternate_on}") != "0" {
+        assert!(Instant::now() < deadline, "still on the alternate screen");
+        thread::sleep(Duration::from_millis(50));
+    }
+    signal("CONT", pid);
+    while t.display("#{alternate_on}") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "not back on the alternate screen"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    t.wait_live();
+    t.keys(&["q"]);
+    let screen = t.wait_for("conntop to exit", |s| s.contains(EXIT));
+    assert!(screen.contains(&format!("{EXIT}0")), "{screen}");
+}
+
+/// Forty soft hyphens and other zero-width or format characters in one
+/// statement do not move a single column of the rows around it.
+#[test]
+fn zero_width_characters_do_not_move_columns() {
+    let user = test_user("zw", &[]);
+    let mut busy = user.connect();
+    let idle = user.connect();
+    let hostile = format!(
+        "SELECT SLEEP(20) /* {}{}{}x */",
+        "\u{ad}".repeat(40),
+        "\u{2060}\u{fe0f}\u{200b}",
+        "\u{e0041}\u{1160}"
+    );
+    let runner = thread::spawn(move || {
+        let _ = busy.query_drop(hostile);
+    });
+    let t = Tmux::dashboard(120, 40, server().port, &[]);
+    t.wait_live();
+    t.filter(&user.user);
+    let screen = t.wait_for("both sessions", |s| {
+        s.contains("SLEEP(20)") && s.lines().filter(|l| l.contains(&user.user)).count() >= 2
+    });
+    // Every row of the user starts its user column at the same place as the
+    // header's "User", and the idle session's id sits under "Id".
+    let header = screen
+        .lines()
+        .find(|l| l.contains("User") && l.contains("Id"))
+        .unwrap_or_else(|| panic!("no table header:\n{screen}"));
+    let user_col = header.find("User").unwrap();
+    let user_col = header[..user_col].chars().count();
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains(&user.user) && l.starts_with(|c: char| c.is_ascii_digit()));
+    for row in rows {
+        let at = row.find(&user.user).unwrap();
+        assert_eq!(
+            row[..at].chars().count(),
+            user_col,
+            "user column moved in {row:?}\n{screen}"
+        );
+    }
+    let idle_id = idle.connection_id().to_string();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with(&format!("{idle_id} ")) && l.contains(&user.user)),
+        "{screen}"
+    );
+    drop(t);
+    drop(idle);
+    drop(user);
+    runner.join().unwrap();
 }
