@@ -207,46 +207,66 @@ impl ProcesslistSql {
     }
 }
 
-/// Status counters read every tick.
-const STATUS_NAMES: [&str; 8] = [
-    "Threads_connected",
-    "Threads_running",
-    "Max_used_connections",
-    "Connections",
-    "Aborted_connects",
-    "Aborted_clients",
-    "Connection_errors_max_connections",
-    "Uptime",
+/// Status counters read every tick, each with where its value goes: the
+/// statement's name list and the decoder are both built from this table.
+const STATUS: [(&str, fn(&mut Status, u64)); 8] = [
+    ("Threads_connected", |s, n| s.threads_connected = n),
+    ("Threads_running", |s, n| s.threads_running = n),
+    ("Max_used_connections", |s, n| s.max_used_connections = n),
+    ("Connections", |s, n| s.connections = n),
+    ("Aborted_connects", |s, n| s.aborted_connects = n),
+    ("Aborted_clients", |s, n| s.aborted_clients = n),
+    ("Connection_errors_max_connections", |s, n| {
+        s.connection_errors_max_connections = n
+    }),
+    ("Uptime", |s, n| s.uptime_s = n),
 ];
 
-/// Variables read at connect and every [`VARIABLES_EVERY`].
-const VARIABLE_NAMES: [&str; 20] = [
-    "max_connections",
-    "wait_timeout",
-    "interactive_timeout",
-    "max_statement_time",
-    "max_execution_time",
-    "extra_port",
-    "admin_port",
-    "admin_address",
-    "slow_query_log",
-    "long_query_time",
-    "sort_buffer_size",
-    "join_buffer_size",
-    "read_buffer_size",
-    "read_rnd_buffer_size",
-    "thread_stack",
-    "net_buffer_length",
-    "binlog_cache_size",
-    "max_allowed_packet",
-    "version",
-    "version_comment",
+/// Variables read at connect and every [`VARIABLES_EVERY`], each with its
+/// decoder (the value as a number, and as text).
+const VARIABLES: [(&str, fn(&mut Variables, u64, &str)); 18] = [
+    ("max_connections", |v, n, _| v.max_connections = n),
+    ("wait_timeout", |v, n, _| v.wait_timeout = n),
+    ("interactive_timeout", |v, n, _| v.interactive_timeout = n),
+    // MariaDB: seconds with decimals.
+    ("max_statement_time", |v, _, text| {
+        let secs = text.trim().parse::<f64>().unwrap_or(0.0);
+        v.statement_timeout_ms = Some((secs * 1000.0).max(0.0) as u64);
+    }),
+    // MySQL: milliseconds, SELECT only.
+    ("max_execution_time", |v, n, _| {
+        v.statement_timeout_ms = Some(n)
+    }),
+    ("extra_port", |v, n, _| v.extra_port = u16::try_from(n).ok()),
+    ("admin_port", |v, n, _| v.admin_port = u16::try_from(n).ok()),
+    ("admin_address", |v, _, text| {
+        let t = text.trim();
+        v.admin_address = (!t.is_empty()).then(|| t.to_string());
+    }),
+    ("slow_query_log", |v, _, text| {
+        v.slow_query_log = Some(matches!(
+            text.trim().to_ascii_uppercase().as_str(),
+            "ON" | "1"
+        ));
+    }),
+    ("long_query_time", |v, _, text| {
+        v.long_query_time_s = text.trim().parse().ok()
+    }),
+    ("sort_buffer_size", |v, n, _| v.sort_buffer_size = n),
+    ("join_buffer_size", |v, n, _| v.join_buffer_size = n),
+    ("read_buffer_size", |v, n, _| v.read_buffer_size = n),
+    ("read_rnd_buffer_size", |v, n, _| v.read_rnd_buffer_size = n),
+    ("thread_stack", |v, n, _| v.thread_stack = n),
+    ("net_buffer_length", |v, n, _| v.net_buffer_length = n),
+    ("binlog_cache_size", |v, n, _| v.binlog_cache_size = n),
+    ("max_allowed_packet", |v, n, _| v.max_allowed_packet = n),
 ];
 
-fn quoted_list(names: &[&str]) -> String {
-    names
+/// The names of a decoder table, quoted for an `IN (...)` list.
+fn quoted_names<T>(table: &[(&str, T)]) -> String {
+    table
         .iter()
-        .map(|n| format!("'{n}'"))
+        .map(|(n, _)| format!("'{n}'"))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -269,13 +289,13 @@ pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_tr
     let mut sql = format!(
         "SELECT 'S', CAST(VARIABLE_NAME AS BINARY), CAST(VARIABLE_VALUE AS BINARY) \
          FROM {status_table} WHERE VARIABLE_NAME IN ({})",
-        quoted_list(&STATUS_NAMES)
+        quoted_names(&STATUS)
     );
     if with_variables {
         sql.push_str(&format!(
             " UNION ALL SELECT 'V', CAST(VARIABLE_NAME AS BINARY), \
              CAST(VARIABLE_VALUE AS BINARY) FROM {variables_table} WHERE VARIABLE_NAME IN ({})",
-            quoted_list(&VARIABLE_NAMES)
+            quoted_names(&VARIABLES)
         ));
     }
     if with_trx {
@@ -417,7 +437,6 @@ pub struct StatusRows {
     pub status: Status,
     /// Set only when the statement carried variables.
     pub variables: Option<Variables>,
-    pub version: Option<String>,
     pub trx_age_ms: HashMap<u64, u64>,
 }
 
@@ -432,58 +451,15 @@ pub fn fold_status_rows<'a>(
         let n = || value_u64(value).unwrap_or(0);
         match tag {
             "S" => {
-                let s = &mut out.status;
-                match name.to_ascii_lowercase().as_str() {
-                    "threads_connected" => s.threads_connected = n(),
-                    "threads_running" => s.threads_running = n(),
-                    "max_used_connections" => s.max_used_connections = n(),
-                    "connections" => s.connections = n(),
-                    "aborted_connects" => s.aborted_connects = n(),
-                    "aborted_clients" => s.aborted_clients = n(),
-                    "connection_errors_max_connections" => {
-                        s.connection_errors_max_connections = n()
-                    }
-                    "uptime" => s.uptime_s = n(),
-                    _ => {}
+                if let Some((_, set)) = STATUS.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                    set(&mut out.status, n());
                 }
             }
             "V" => {
                 saw_vars = true;
-                let text = value_text(value).unwrap_or_default();
-                match name.to_ascii_lowercase().as_str() {
-                    "max_connections" => vars.max_connections = n(),
-                    "wait_timeout" => vars.wait_timeout = n(),
-                    "interactive_timeout" => vars.interactive_timeout = n(),
-                    // MariaDB: seconds with decimals.
-                    "max_statement_time" => {
-                        let secs = text.trim().parse::<f64>().unwrap_or(0.0);
-                        vars.statement_timeout_ms = Some((secs * 1000.0).max(0.0) as u64);
-                    }
-                    // MySQL: milliseconds, SELECT only.
-                    "max_execution_time" => vars.statement_timeout_ms = Some(n()),
-                    "extra_port" => vars.extra_port = u16::try_from(n()).ok(),
-                    "admin_port" => vars.admin_port = u16::try_from(n()).ok(),
-                    "admin_address" => {
-                        let t = text.trim();
-                        vars.admin_address = (!t.is_empty()).then(|| t.to_string());
-                    }
-                    "slow_query_log" => {
-                        vars.slow_query_log = Some(matches!(
-                            text.trim().to_ascii_uppercase().as_str(),
-                            "ON" | "1"
-                        ));
-                    }
-                    "long_query_time" => vars.long_query_time_s = text.trim().parse().ok(),
-                    "sort_buffer_size" => vars.sort_buffer_size = n(),
-                    "join_buffer_size" => vars.join_buffer_size = n(),
-                    "read_buffer_size" => vars.read_buffer_size = n(),
-                    "read_rnd_buffer_size" => vars.read_rnd_buffer_size = n(),
-                    "thread_stack" => vars.thread_stack = n(),
-                    "net_buffer_length" => vars.net_buffer_length = n(),
-                    "binlog_cache_size" => vars.binlog_cache_size = n(),
-                    "max_allowed_packet" => vars.max_allowed_packet = n(),
-                    "version" => out.version = Some(text),
-                    _ => {}
+                if let Some((_, set)) = VARIABLES.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
+                {
+                    set(&mut vars, n(), &value_text(value).unwrap_or_default());
                 }
             }
             "T" => {
@@ -652,11 +628,6 @@ impl Source {
     /// What our account may do.
     pub fn privileges(&self) -> Privileges {
         self.privileges
-    }
-
-    /// The last variables read.
-    pub fn variables(&self) -> &Variables {
-        &self.variables
     }
 
     /// One tick: two statements (status [+ variables] + transactions, then
