@@ -207,9 +207,15 @@ impl ProcesslistSql {
     }
 }
 
+/// Stores one status counter.
+type SetStatus = fn(&mut Status, u64);
+
+/// Stores one variable from its value as a number and as text.
+type SetVariable = fn(&mut Variables, u64, &str);
+
 /// Status counters read every tick, each with where its value goes: the
 /// statement's name list and the decoder are both built from this table.
-const STATUS: [(&str, fn(&mut Status, u64)); 8] = [
+const STATUS: [(&str, SetStatus); 8] = [
     ("Threads_connected", |s, n| s.threads_connected = n),
     ("Threads_running", |s, n| s.threads_running = n),
     ("Max_used_connections", |s, n| s.max_used_connections = n),
@@ -224,7 +230,7 @@ const STATUS: [(&str, fn(&mut Status, u64)); 8] = [
 
 /// Variables read at connect and every [`VARIABLES_EVERY`], each with its
 /// decoder (the value as a number, and as text).
-const VARIABLES: [(&str, fn(&mut Variables, u64, &str)); 18] = [
+const VARIABLES: [(&str, SetVariable); 18] = [
     ("max_connections", |v, n, _| v.max_connections = n),
     ("wait_timeout", |v, n, _| v.wait_timeout = n),
     ("interactive_timeout", |v, n, _| v.interactive_timeout = n),
