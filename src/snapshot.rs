@@ -123,7 +123,8 @@ pub struct Session {
     /// Seconds in the current command (idle time for `Sleep`), in ms.
     pub time_ms: u64,
     pub state: String,
-    /// The statement text (`Info`), cut at [`MAX_INFO_BYTES`].
+    /// The statement text (`Info`) as the processlist lists it: the first
+    /// [`LISTED_INFO_CHARS`] characters.
     pub info: Option<String>,
     /// Age of the open InnoDB transaction, when there is one.
     pub trx_age_ms: Option<u64>,
@@ -132,6 +133,10 @@ pub struct Session {
 /// Query text longer than this is cut when read from the server, so one huge
 /// statement cannot blow up memory; the cut is marked with `…`.
 pub const MAX_INFO_BYTES: usize = 16 * 1024;
+
+/// How much of each statement the processlist carries every tick (what
+/// MariaDB's and MySQL's `SHOW PROCESSLIST` keep without `FULL`).
+pub const LISTED_INFO_CHARS: usize = 100;
 
 impl Session {
     /// The client host without the port (`10.0.0.7:51234` -> `10.0.0.7`); a

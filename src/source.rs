@@ -11,11 +11,18 @@
 //! Processlist source, measured with `SET profiling = 1` on MariaDB 10.11 with
 //! 2,000 idle sessions: `SHOW FULL PROCESSLIST` costs the server 2.5-4 ms,
 //! `information_schema.PROCESSLIST` 5-6 ms (its `TIME_MS` column is the only
-//! gain). So MariaDB and MySQL before 8.0.22 get `SHOW FULL PROCESSLIST`, with
+//! gain). So MariaDB and MySQL before 8.0.22 get `SHOW PROCESSLIST`, with
 //! second precision. MySQL 8.0.22+ gets `performance_schema.processlist`, which
 //! the manual describes as the replacement that does not take the global
 //! thread mutex; if the performance schema is off we fall back to `SHOW`.
 //! The MySQL paths are coded from the manual and tested on recorded rows.
+//!
+//! Bytes per tick are bounded on the server's side: the processlist carries
+//! the first [`LISTED_INFO_CHARS`] characters of each statement (`SHOW
+//! PROCESSLIST` without `FULL` cuts there; `LEFT(INFO, 100)` on MySQL 8), so
+//! 50 sessions each running a 10 MB `INSERT` cost 5 KB a tick, not 500 MB.
+//! The whole text, up to [`MAX_INFO_BYTES`], is read for one session at a
+//! time ([`Source::statement`]), when the user looks at it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -178,8 +185,8 @@ fn is_timeout(e: &std::io::Error) -> bool {
 /// Which statement reads the sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcesslistSql {
-    /// `SHOW FULL PROCESSLIST` (MariaDB, MySQL < 8.0.22).
-    ShowFull,
+    /// `SHOW PROCESSLIST` (MariaDB, MySQL < 8.0.22).
+    Show,
     /// `performance_schema.processlist` (MySQL 8.0.22+).
     PerformanceSchema,
 }
@@ -191,16 +198,16 @@ impl ProcesslistSql {
             crate::snapshot::Flavor::MySql if server.at_least(8, 0, 22) => {
                 ProcesslistSql::PerformanceSchema
             }
-            _ => ProcesslistSql::ShowFull,
+            _ => ProcesslistSql::Show,
         }
     }
 
-    /// The statement text.
+    /// The statement text. Statements come cut at [`LISTED_INFO_CHARS`].
     pub fn sql(self) -> &'static str {
         match self {
-            ProcesslistSql::ShowFull => "SHOW FULL PROCESSLIST",
+            ProcesslistSql::Show => "SHOW PROCESSLIST",
             ProcesslistSql::PerformanceSchema => {
-                "SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO \
+                "SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, LEFT(INFO, 100) AS INFO \
                  FROM performance_schema.processlist"
             }
         }
@@ -671,7 +678,7 @@ impl Source {
             Err(SourceError::Server { .. })
                 if self.processlist == ProcesslistSql::PerformanceSchema =>
             {
-                self.processlist = ProcesslistSql::ShowFull;
+                self.processlist = ProcesslistSql::Show;
                 statements += 1;
                 self.read_sessions()?
             }
@@ -718,6 +725,19 @@ impl Source {
         Ok(fold_status_rows(
             tagged.iter().map(|(t, n, v)| (t.as_str(), n.as_str(), *v)),
         ))
+    }
+
+    /// The whole statement session `id` is running now (up to
+    /// [`MAX_INFO_BYTES`]), `None` when it runs none or is gone. One row of
+    /// one session, so a 10 MB statement costs 16 KiB once, not every tick.
+    pub fn statement(&mut self, id: u64) -> Result<Option<String>, SourceError> {
+        let table = match self.processlist {
+            ProcesslistSql::Show => "information_schema.PROCESSLIST",
+            ProcesslistSql::PerformanceSchema => "performance_schema.processlist",
+        };
+        let sql = format!("SELECT LEFT(INFO, {MAX_INFO_BYTES}) FROM {table} WHERE ID = {id}");
+        let row: Option<Value> = self.conn.query_first(sql).map_err(|e| classify(&e, true))?;
+        Ok(row.and_then(|v| value_text_capped(&v, MAX_INFO_BYTES)))
     }
 
     /// Reads every session (ours included), one statement.
@@ -767,11 +787,15 @@ mod tests {
     #[test]
     fn processlist_source_per_server() {
         let p = |v| ProcesslistSql::for_server(&ServerInfo::from_version(v));
-        assert_eq!(p("10.11.6-MariaDB"), ProcesslistSql::ShowFull);
-        assert_eq!(p("8.0.21"), ProcesslistSql::ShowFull);
+        assert_eq!(p("10.11.6-MariaDB"), ProcesslistSql::Show);
+        // Both forms cut statements on the server's side, at the same length.
+        assert_eq!(ProcesslistSql::Show.sql(), "SHOW PROCESSLIST");
+        let cut = format!("LEFT(INFO, {}) AS INFO", crate::snapshot::LISTED_INFO_CHARS);
+        assert!(ProcesslistSql::PerformanceSchema.sql().contains(&cut));
+        assert_eq!(p("8.0.21"), ProcesslistSql::Show);
         assert_eq!(p("8.0.22"), ProcesslistSql::PerformanceSchema);
         assert_eq!(p("8.4.3"), ProcesslistSql::PerformanceSchema);
-        assert_eq!(p("5.7.44-log"), ProcesslistSql::ShowFull);
+        assert_eq!(p("5.7.44-log"), ProcesslistSql::Show);
     }
 
     #[test]
