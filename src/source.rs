@@ -321,6 +321,50 @@ pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_tr
     sql
 }
 
+/// Where status counters and variables come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusSql {
+    /// One `UNION ALL` over the status and variables tables ([`status_sql`]).
+    Tables,
+    /// MySQL with `performance_schema = OFF`: its `global_status` and
+    /// `global_variables` tables fail, and `information_schema` has none since
+    /// 8.0, so `SHOW GLOBAL STATUS` / `SHOW GLOBAL VARIABLES` (and a separate
+    /// read of `INNODB_TRX`) take their place: one statement each
+    /// ([`show_status_sql`]).
+    Show,
+}
+
+/// The statements of [`StatusSql::Show`], each with the tag its rows fold
+/// under: status (`S`) always, variables (`V`) and transactions (`T`) when
+/// asked. Each returns two columns, name (or thread id) and value.
+pub fn show_status_sql(with_variables: bool, with_trx: bool) -> Vec<(&'static str, String)> {
+    let mut out = vec![(
+        "S",
+        format!(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ({})",
+            quoted_names(&STATUS)
+        ),
+    )];
+    if with_variables {
+        out.push((
+            "V",
+            format!(
+                "SHOW GLOBAL VARIABLES WHERE Variable_name IN ({})",
+                quoted_names(&VARIABLES)
+            ),
+        ));
+    }
+    if with_trx {
+        out.push((
+            "T",
+            "SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) \
+             FROM information_schema.INNODB_TRX"
+                .to_string(),
+        ));
+    }
+    out
+}
+
 /// The KILL statement for one session. Ids are integers, so nothing is quoted.
 pub fn kill_sql(id: u64, mode: KillMode, method: KillMethod) -> String {
     match (method, mode) {
@@ -552,6 +596,7 @@ pub struct Source {
     own_id: u64,
     privileges: Privileges,
     processlist: ProcesslistSql,
+    status_sql: StatusSql,
     with_trx: bool,
     /// Transaction ages (thread id -> ms) at the last read of `INNODB_TRX`.
     trx_ages: HashMap<u64, u64>,
@@ -615,6 +660,7 @@ impl Source {
         Ok(Source {
             conn,
             processlist: ProcesslistSql::for_server(&server),
+            status_sql: StatusSql::Tables,
             server,
             own_id,
             privileges,
@@ -653,17 +699,23 @@ impl Source {
             .is_none_or(|at| at.elapsed() >= VARIABLES_EVERY);
         let with_trx = self.with_trx && self.trx_at.is_none_or(|at| at.elapsed() >= TRX_EVERY);
         let mut statements = 0;
-        let status = match self.read_status(with_vars, with_trx) {
+        let status = match self.read_status(with_vars, with_trx, &mut statements) {
             Ok(s) => s,
+            Err(SourceError::Server { .. })
+                if self.server.flavor == crate::snapshot::Flavor::MySql
+                    && self.status_sql == StatusSql::Tables =>
+            {
+                // performance_schema = OFF: its status tables are missing.
+                self.status_sql = StatusSql::Show;
+                self.read_status(with_vars, with_trx, &mut statements)?
+            }
             Err(SourceError::Server { .. }) if with_trx => {
                 // No PROCESS privilege for INNODB_TRX (or no InnoDB): drop it.
                 self.with_trx = false;
-                statements += 1;
-                self.read_status(with_vars, false)?
+                self.read_status(with_vars, false, &mut statements)?
             }
             Err(e) => return Err(e),
         };
-        statements += 1;
         if with_trx && self.with_trx {
             self.trx_ages = status.trx_age_ms.clone();
             self.trx_at = Some(Instant::now());
@@ -708,22 +760,43 @@ impl Source {
         })
     }
 
-    fn read_status(&mut self, with_vars: bool, with_trx: bool) -> Result<StatusRows, SourceError> {
-        let sql = status_sql(self.server.flavor, with_vars, with_trx);
-        let rows: Vec<(Value, Value, Value)> =
-            self.conn.query(sql).map_err(|e| classify(&e, true))?;
-        let tagged: Vec<(String, String, &Value)> = rows
+    /// Reads status, variables and transaction ages as [`Self::status_sql`]
+    /// says, counting the statements sent into `statements`.
+    fn read_status(
+        &mut self,
+        with_vars: bool,
+        with_trx: bool,
+        statements: &mut u32,
+    ) -> Result<StatusRows, SourceError> {
+        let mut rows: Vec<(String, Value, Value)> = Vec::new();
+        match self.status_sql {
+            StatusSql::Tables => {
+                let sql = status_sql(self.server.flavor, with_vars, with_trx);
+                *statements += 1;
+                let got: Vec<(Value, Value, Value)> =
+                    self.conn.query(sql).map_err(|e| classify(&e, true))?;
+                rows.extend(
+                    got.into_iter()
+                        .map(|(t, n, v)| (value_text(&t).unwrap_or_default(), n, v)),
+                );
+            }
+            StatusSql::Show => {
+                for (tag, sql) in show_status_sql(with_vars, with_trx) {
+                    *statements += 1;
+                    let got: Vec<(Value, Value)> =
+                        self.conn.query(sql).map_err(|e| classify(&e, true))?;
+                    rows.extend(got.into_iter().map(|(n, v)| (tag.to_string(), n, v)));
+                }
+            }
+        }
+        let names: Vec<String> = rows
             .iter()
-            .map(|(t, n, v)| {
-                (
-                    value_text(t).unwrap_or_default(),
-                    value_text(n).unwrap_or_default(),
-                    v,
-                )
-            })
+            .map(|(_, n, _)| value_text(n).unwrap_or_default())
             .collect();
         Ok(fold_status_rows(
-            tagged.iter().map(|(t, n, v)| (t.as_str(), n.as_str(), *v)),
+            rows.iter()
+                .zip(&names)
+                .map(|((t, _, v), n)| (t.as_str(), n.as_str(), v)),
         ))
     }
 
@@ -1025,5 +1098,55 @@ mod tests {
             }),
         );
         assert!(help.contains("extra_port: -P 3307"));
+    }
+
+    /// MySQL with the performance schema off: the SHOW statements' recorded
+    /// rows (MySQL 8.0 `SHOW GLOBAL STATUS` / `SHOW GLOBAL VARIABLES` output,
+    /// two columns) fold into the same status and variables as the union.
+    #[test]
+    fn show_statements_for_mysql_without_performance_schema() {
+        let sql = show_status_sql(true, true);
+        let tags: Vec<&str> = sql.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tags, ["S", "V", "T"]);
+        assert!(
+            sql[0]
+                .1
+                .starts_with("SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected',")
+        );
+        assert!(
+            sql[1]
+                .1
+                .starts_with("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('max_connections',")
+        );
+        assert!(sql[2].1.contains("information_schema.INNODB_TRX"));
+        assert_eq!(show_status_sql(false, false).len(), 1);
+        let b = |s: &str| Value::Bytes(s.as_bytes().to_vec());
+        let recorded = [
+            ("S", "Aborted_clients", b("3")),
+            ("S", "Aborted_connects", b("17")),
+            ("S", "Connection_errors_max_connections", b("5")),
+            ("S", "Connections", b("1234")),
+            ("S", "Max_used_connections", b("151")),
+            ("S", "Threads_connected", b("150")),
+            ("S", "Threads_running", b("4")),
+            ("S", "Uptime", b("86400")),
+            ("V", "admin_address", b("")),
+            ("V", "admin_port", b("33062")),
+            ("V", "max_connections", b("151")),
+            ("V", "max_execution_time", b("0")),
+            ("V", "wait_timeout", b("28800")),
+            ("T", "42", Value::Int(7)),
+        ];
+        let rows = fold_status_rows(recorded.iter().map(|(t, n, v)| (*t, *n, v)));
+        assert_eq!(rows.status.threads_connected, 150);
+        assert_eq!(rows.status.max_used_connections, 151);
+        assert_eq!(rows.status.connection_errors_max_connections, 5);
+        assert_eq!(rows.status.uptime_s, 86_400);
+        let vars = rows.variables.expect("variables");
+        assert_eq!(vars.max_connections, 151);
+        assert_eq!(vars.admin_port, Some(33062));
+        assert_eq!(vars.admin_address, None);
+        assert_eq!(vars.statement_timeout_ms, Some(0));
+        assert_eq!(rows.trx_age_ms.get(&42), Some(&7000));
     }
 }
