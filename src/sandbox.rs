@@ -208,9 +208,7 @@ fn install_hint() -> String {
             .and_then(|ids| ids.split_whitespace().nth(1))
             == Some("0")
     });
-    let sudo = search_dirs()
-        .iter()
-        .any(|d| is_executable(&d.join("sudo")));
+    let sudo = search_dirs().iter().any(|d| is_executable(&d.join("sudo")));
     let linux = match (root, sudo) {
         (true, _) => APT.to_string(),
         (false, true) => {

@@ -71,14 +71,8 @@ impl Machine {
     fn sudo(&self, sudo: Sudo) {
         match sudo {
             Sudo::Absent => self.remove("sudo"),
-            Sudo::Passwordless => self.stub(
-                "sudo",
-                "[[ $1 == -n ]] && shift\n\"$@\"\nexit $?",
-            ),
-            Sudo::NeedsPassword => self.stub(
-                "sudo",
-                "[[ $1 == -n ]] && exit 1\n\"$@\"\nexit $?",
-            ),
+            Sudo::Passwordless => self.stub("sudo", "[[ $1 == -n ]] && shift\n\"$@\"\nexit $?"),
+            Sudo::NeedsPassword => self.stub("sudo", "[[ $1 == -n ]] && exit 1\n\"$@\"\nexit $?"),
         }
     }
 
@@ -296,7 +290,11 @@ fn user_whose_sudo_needs_a_password_is_asked_on_the_terminal() {
     // `script` gives the run a pseudo-terminal for its stdin.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-server");
     let out = Command::new("/usr/bin/script")
-        .args(["-qec", &format!("/bin/bash {}", script.display()), "/dev/null"])
+        .args([
+            "-qec",
+            &format!("/bin/bash {}", script.display()),
+            "/dev/null",
+        ])
         .env_clear()
         .env("PATH", m.bin())
         .env("STUB_LOG", m.dir.path("calls.log"))
@@ -342,7 +340,10 @@ fn extra_commands_are_installed_alongside() {
     m.lists_filled();
     let out = m.run(&["tmux"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(m.calls(), ["id -u".to_string(), format!("{APT_INSTALL} tmux")]);
+    assert_eq!(
+        m.calls(),
+        ["id -u".to_string(), format!("{APT_INSTALL} tmux")]
+    );
     assert!(m.has("tmux"));
 
     let m = Machine::new("tmux-both");
