@@ -15,6 +15,11 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::text::one_line;
+
+mod url;
+
+
 /// Port used when no source names one (as mysql).
 pub const DEFAULT_PORT: u16 = 3306;
 
@@ -35,8 +40,26 @@ pub const DEFAULT_SOCKETS: [&str; 3] = [
     "/tmp/mysql.sock",
 ];
 
+/// Longest connect timeout accepted from a flag or an option file.
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Largest option file read (1 MiB); a bigger one is an error, not a long wait.
+pub const MAX_OPTION_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Longest host name accepted (as the mysql client's `HOSTNAME_LENGTH`).
+pub const MAX_HOST_LEN: usize = 255;
+
+/// Longest Unix socket path the system can connect to (`sun_path` less its NUL).
+pub const MAX_SOCKET_PATH_LEN: usize = if cfg!(target_os = "linux") { 107 } else { 103 };
+
 /// How deep `!include` / `!includedir` may nest.
 const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// Most characters of a value shown in a message; longer ones end in `…`.
+const MAX_SHOWN: usize = 80;
+
+/// Most characters of a path or a reason shown in a message.
+const MAX_SHOWN_PATH: usize = 160;
 
 /// A password: `Debug` and `Display` print `***`, so it never reaches a log or a screen.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -214,10 +237,15 @@ pub struct ConnectArgs {
     pub connect_timeout: Option<Duration>,
 }
 
-/// Parses a `--connect-timeout` value: a humantime duration greater than zero.
+/// Parses a `--connect-timeout` value: a humantime duration above zero, at most
+/// [`MAX_CONNECT_TIMEOUT`].
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
         Ok(d) if d.is_zero() => Err("must be greater than zero".to_string()),
+        Ok(d) if d > MAX_CONNECT_TIMEOUT => Err(format!(
+            "must be at most {}",
+            humantime::format_duration(MAX_CONNECT_TIMEOUT)
+        )),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("{e} (try 5s or 500ms)")),
     }
@@ -416,6 +444,17 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A host name or socket path longer than a connection can use.
+    TooLong {
+        /// "host name" or "socket path".
+        what: &'static str,
+        /// The value as given (shown cut).
+        value: String,
+        /// Its length in bytes.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
     /// Bare `-p` without a terminal to prompt on.
     NoTerminal,
     /// Ctrl-C or Ctrl-D at the password prompt.
@@ -427,14 +466,38 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Read { what, path, reason } => {
-                write!(f, "cannot read {what} {}: {reason}", path.display())
+            ConfigError::Read { what, path, reason } => write!(
+                f,
+                "cannot read {what} {}: {}",
+                shown_path(path),
+                one_line(reason, MAX_SHOWN_PATH)
+            ),
+            ConfigError::Syntax { origin, reason } => write!(
+                f,
+                "{}: {}",
+                one_line(origin, MAX_SHOWN_PATH),
+                one_line(reason, MAX_SHOWN_PATH)
+            ),
+            ConfigError::BadValue { key, value, origin } => write!(
+                f,
+                "bad {} {:?} in {}",
+                one_line(key, MAX_SHOWN),
+                one_line(value, MAX_SHOWN),
+                one_line(origin, MAX_SHOWN_PATH)
+            ),
+            ConfigError::BadUrl { url, reason } => {
+                write!(f, "bad URL {:?}: {reason}", one_line(url, MAX_SHOWN_PATH))
             }
-            ConfigError::Syntax { origin, reason } => write!(f, "{origin}: {reason}"),
-            ConfigError::BadValue { key, value, origin } => {
-                write!(f, "bad {key} {value:?} in {origin}")
-            }
-            ConfigError::BadUrl { url, reason } => write!(f, "bad URL {url:?}: {reason}"),
+            ConfigError::TooLong {
+                what,
+                value,
+                len,
+                max,
+            } => write!(
+                f,
+                "{what} {:?} is {len} bytes long (at most {max})",
+                one_line(value, MAX_SHOWN)
+            ),
             ConfigError::NoTerminal => f.write_str(
                 "-p needs a terminal to prompt for the password; \
                  use -pSECRET, --password=SECRET or MYSQL_PWD",
@@ -446,6 +509,11 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A path as messages show it: one line, cut at [`MAX_SHOWN_PATH`] characters.
+fn shown_path(path: &Path) -> String {
+    one_line(&path.display().to_string(), MAX_SHOWN_PATH).into_owned()
+}
 
 /// An I/O error's message without the `(os error N)` suffix.
 fn io_reason(err: &io::Error) -> String {
@@ -475,7 +543,7 @@ fn resolve_with(
 ) -> Result<ConnectOptions, ConfigError> {
     let flags = Layer::from_args(args);
     let url = match &args.url {
-        Some(url) => parse_url(url)?,
+        Some(text) => url::parse(text)?,
         None => Layer::default(),
     };
     let environment = Layer::from_env(env)?;
@@ -507,6 +575,16 @@ fn resolve_with(
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKETS[0]))
         })
     });
+    if let Some(host) = &host {
+        check_len("host name", host, MAX_HOST_LEN)?;
+    }
+    if let Some(socket) = &socket {
+        check_len(
+            "socket path",
+            &socket.to_string_lossy(),
+            MAX_SOCKET_PATH_LEN,
+        )?;
+    }
     let (password, ask_password) = match merged.password {
         Some(PasswordSource::Given(p)) => (Some(p), false),
         Some(PasswordSource::Prompt) => (None, true),
@@ -522,6 +600,19 @@ fn resolve_with(
         ssl_mode: merged.ssl_mode.unwrap_or_default(),
         ssl_ca: merged.ssl_ca,
         connect_timeout: merged.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+    })
+}
+
+/// Refuses a value longer than `max` bytes, which no connection could use.
+fn check_len(what: &'static str, value: &str, max: usize) -> Result<(), ConfigError> {
+    if value.len() <= max {
+        return Ok(());
+    }
+    Err(ConfigError::TooLong {
+        what,
+        value: value.chars().take(MAX_SHOWN + 1).collect(),
+        len: value.len(),
+        max,
     })
 }
 
@@ -621,104 +712,6 @@ fn parse_port(text: &str, origin: &str) -> Result<Option<u16>, ConfigError> {
     }
 }
 
-/// Parses `mysql://user[:pass]@host[:port][/db]` (also `mariadb://`); the database is ignored.
-///
-/// User and password may be percent-encoded; an IPv6 host goes in brackets.
-fn parse_url(url: &str) -> Result<Layer, ConfigError> {
-    let fail = |reason: &str| ConfigError::BadUrl {
-        url: redact_url(url),
-        reason: reason.to_string(),
-    };
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| fail("expected mysql://user[:pass]@host[:port][/db]"))?;
-    if !scheme.eq_ignore_ascii_case("mysql") && !scheme.eq_ignore_ascii_case("mariadb") {
-        return Err(fail("the scheme must be mysql://"));
-    }
-    if rest.contains(['?', '#']) {
-        return Err(fail("query parameters are not supported; use flags"));
-    }
-    let authority = rest.split_once('/').map_or(rest, |(a, _db)| a);
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => (Some(userinfo), hostport),
-        None => (None, authority),
-    };
-    let mut layer = Layer::default();
-    if let Some(userinfo) = userinfo {
-        let (user, pass) = match userinfo.split_once(':') {
-            Some((user, pass)) => (user, Some(pass)),
-            None => (userinfo, None),
-        };
-        let user = percent_decode(user).ok_or_else(|| fail("bad %-escape in the user name"))?;
-        layer.user = Some(user).filter(|u| !u.is_empty());
-        if let Some(pass) = pass {
-            let pass = percent_decode(pass).ok_or_else(|| fail("bad %-escape in the password"))?;
-            layer.password = Some(PasswordSource::Given(Password(pass)));
-        }
-    }
-    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| fail("missing ] after the IPv6 address"))?;
-        match after {
-            "" => (host, None),
-            _ => match after.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => return Err(fail("unexpected text after the IPv6 address")),
-            },
-        }
-    } else {
-        match hostport.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (hostport, None),
-        }
-    };
-    layer.host = Some(host.to_string()).filter(|h| !h.is_empty());
-    if let Some(port) = port {
-        layer.port = match port.parse::<u16>() {
-            Ok(p) if p > 0 => Some(p),
-            _ => return Err(fail(&format!("bad port {port:?}"))),
-        };
-    }
-    Ok(layer)
-}
-
-/// The URL with the password, if any, replaced by `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        // Not a URL at all: it may be a mistyped secret, so show nothing of it.
-        return "***".to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{hostport}{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// Decodes `%XX` escapes; `None` on a broken escape or invalid UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// File access for option files, so parsing can be tested without the real file system.
 trait OptionFs {
     /// The text of a file.
@@ -737,8 +730,30 @@ trait OptionFs {
 struct RealFs;
 
 impl OptionFs for RealFs {
+    /// Reads a regular file of at most [`MAX_OPTION_FILE_BYTES`].
+    ///
+    /// Anything else is refused before it is opened: opening a FIFO waits for a writer,
+    /// and a device such as `/dev/zero` never ends. The type is checked again on the open
+    /// file, and the read stops one byte past the limit whatever the file claims.
     fn read(&self, path: &Path) -> io::Result<String> {
-        let bytes = std::fs::read(path)?;
+        use std::io::Read;
+        let not_regular = || io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(not_regular());
+        }
+        let file = std::fs::File::open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(not_regular());
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_OPTION_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_OPTION_FILE_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "larger than 1 MiB, the limit for an option file",
+            ));
+        }
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -913,7 +928,10 @@ fn parse_options(
             match name {
                 "include" => load_file(&target, Need::IfPresent, fs, stack, out)?,
                 "includedir" => include_dir(&target, fs, stack, out)?,
-                _ => return Err(syntax(&format!("unknown directive !{name}"))),
+                _ => {
+                    let name = one_line(name, MAX_SHOWN);
+                    return Err(syntax(&format!("unknown directive !{name}")));
+                }
             }
             continue;
         }
@@ -1109,6 +1127,16 @@ fn apply_option(layer: &mut Layer, line: &OptionLine) -> Result<(), ConfigError>
                     Some(humantime::parse_duration(&text).map_err(|_| bad("connect-timeout"))?)
                 }
             };
+            if timeout.is_some_and(|t| t > MAX_CONNECT_TIMEOUT) {
+                return Err(ConfigError::Syntax {
+                    origin: line.origin.clone(),
+                    reason: format!(
+                        "connect-timeout {:?} is over the limit of {}",
+                        one_line(&text, MAX_SHOWN),
+                        humantime::format_duration(MAX_CONNECT_TIMEOUT)
+                    ),
+                });
+            }
             // 0 means "no limit" to mysql; conntop keeps its default instead.
             layer.connect_timeout = timeout.filter(|t| !t.is_zero());
         }
@@ -1811,44 +1839,135 @@ mod tests {
     }
 
     #[test]
-    fn url_forms() {
-        let l = parse_url("mysql://u%40x:p%3Aw@h").unwrap();
-        assert_eq!(l.user.as_deref(), Some("u@x"));
+    fn only_regular_files_of_at_most_a_mebibyte_are_read() {
+        let dir = std::env::temp_dir().join(format!("conntop-optfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.cnf");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let big = dir.join("big.cnf");
+        let mut text = "[client]\n".to_string();
+        text.push_str(&"# padding\n".repeat(110_000));
+        std::fs::write(&big, &text).unwrap();
+        let limit = dir.join("limit.cnf");
+        std::fs::write(&limit, vec![b'#'; MAX_OPTION_FILE_BYTES as usize]).unwrap();
+        let including = dir.join("including.cnf");
+        std::fs::write(&including, "[client]\n!include /dev/zero\n").unwrap();
+
+        let read = |path: &Path| {
+            let args = parse(&["--defaults-file", path.to_str().unwrap()]).unwrap();
+            read_option_files(&args, &no_env, &RealFs).map(|_| ())
+        };
+        let errors = [
+            read(&fifo),
+            read(Path::new("/dev/zero")),
+            read(&big),
+            read(&dir),
+            read(&including),
+        ];
+        let ok = read(&limit);
+        let _ = std::fs::remove_dir_all(&dir);
+        let texts: Vec<String> = errors
+            .into_iter()
+            .map(|e| e.unwrap_err().to_string())
+            .collect();
         assert_eq!(
-            l.password,
-            Some(PasswordSource::Given(Password::new("p:w")))
+            texts[0],
+            format!(
+                "cannot read option file {}: not a regular file",
+                fifo.display()
+            )
         );
-        assert_eq!(l.host.as_deref(), Some("h"));
-        assert_eq!(l.port, None);
-        let l = parse_url("mariadb://h:3307/db").unwrap();
         assert_eq!(
-            (l.host.as_deref(), l.port, l.user),
-            (Some("h"), Some(3307), None)
+            texts[1],
+            "cannot read option file /dev/zero: not a regular file"
         );
-        assert_eq!(parse_url("mysql://").unwrap(), Layer::default());
-        let l = parse_url("mysql://root@/").unwrap();
-        assert_eq!((l.user.as_deref(), l.host), (Some("root"), None));
+        assert_eq!(
+            texts[2],
+            format!(
+                "cannot read option file {}: larger than 1 MiB, the limit for an option file",
+                big.display()
+            )
+        );
+        assert!(texts[3].ends_with("not a regular file"), "{}", texts[3]);
+        assert_eq!(
+            texts[4],
+            "cannot read option file /dev/zero: not a regular file"
+        );
+        ok.unwrap();
     }
 
     #[test]
-    fn url_errors_hide_the_password() {
-        let err = parse_url("mysql://root:SECRET@db:x")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, "bad URL \"mysql://root:***@db:x\": bad port \"x\"");
-        let err = parse_url("SECRET").unwrap_err().to_string();
-        assert!(!err.contains("SECRET"), "{err}");
-        let err = parse_url("postgres://a:SECRET@b").unwrap_err().to_string();
+    fn long_values_are_cut_in_messages() {
+        let long = "9".repeat(1 << 20);
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\nport={long}\n"));
+        let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
         assert_eq!(
             err,
-            "bad URL \"postgres://a:***@b\": the scheme must be mysql://"
+            format!("bad port \"{}…\" in /c.cnf:2", "9".repeat(MAX_SHOWN))
         );
-        let err = parse_url("mysql://a:SECRET@b?ssl=1")
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\n!{long} x\n"));
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+        assert!(err.chars().count() < 200, "{}", err.len());
+        let err = ConfigError::Read {
+            what: "option file",
+            path: PathBuf::from(format!("/{long}")),
+            reason: "File name too long".to_string(),
+        }
+        .to_string();
+        assert!(err.chars().count() < 220, "{}", err.len());
+        assert!(err.ends_with("…: File name too long"), "{err}");
+    }
+
+    #[test]
+    fn hosts_and_sockets_no_connection_could_use_are_refused() {
+        let host = "h".repeat(1 << 20);
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\nhost={host}\n"));
+        let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "host name \"{}…\" is 1048576 bytes long (at most 255)",
+                "h".repeat(MAX_SHOWN)
+            )
+        );
+        let ok = "h".repeat(MAX_HOST_LEN);
+        let o = resolve_mem(&["-h", &ok], &no_env, &MemFs::default());
+        assert_eq!(o.host.as_deref(), Some(ok.as_str()));
+
+        let socket = format!("/{}", "s".repeat(200));
+        let args = parse(&["-S", &socket]).unwrap();
+        let err = resolve_with(&args, &no_env, &MemFs::default())
             .unwrap_err()
             .to_string();
-        assert!(!err.contains("SECRET"), "{err}");
-        assert!(parse_url("mysql://a:%zz@b").is_err());
-        assert!(parse_url("mysql://[::1").is_err());
+        assert!(err.starts_with("socket path \"/sss"), "{err}");
+        assert!(err.ends_with("is 201 bytes long (at most 107)") || !cfg!(target_os = "linux"));
+        // An unused socket (TCP to another host) is not checked.
+        let args = parse(&["-S", &socket, "-hdb1"]).unwrap();
+        assert!(resolve_with(&args, &no_env, &MemFs::default()).is_ok());
+    }
+
+    #[test]
+    fn connect_timeout_has_an_upper_bound() {
+        assert!(parse(&["--connect-timeout", "1h"]).is_ok());
+        let err = parse(&["--connect-timeout", "500000000000y"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("must be at most 1h"), "{err}");
+        for value in ["3601", "2h", "500000000000y"] {
+            let fs =
+                MemFs::default().with("/c.cnf", &format!("[client]\nconnect-timeout={value}\n"));
+            let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+            let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("/c.cnf:2: connect-timeout \"{value}\" is over the limit of 1h")
+            );
+        }
     }
 
     #[test]
