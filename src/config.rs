@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use crate::text::one_line;
 
+mod argv;
 mod url;
 
+pub use argv::{hide_passwords, password_spans};
 
 /// Port used when no source names one (as mysql).
 pub const DEFAULT_PORT: u16 = 3306;
