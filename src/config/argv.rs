@@ -11,9 +11,40 @@ use std::ffi::OsString;
 use std::io;
 use std::ops::Range;
 
+/// Rewrites the mysql password forms so that clap reads them as mysql does.
+///
+/// `-pSECRET` becomes `--password=SECRET` and a bare `-p` becomes `--password` (prompt).
+/// `-p SECRET` stays two arguments, so `SECRET` is not taken as a password. Other arguments,
+/// the program name and everything after `--` are left alone.
+pub fn normalize_argv(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter();
+    out.extend(rest.next());
+    let mut verbatim = false;
+    for arg in rest {
+        if verbatim {
+            out.push(arg);
+            continue;
+        }
+        let rewritten = match arg.to_str() {
+            Some("--") => {
+                verbatim = true;
+                None
+            }
+            Some("-p") => Some(OsString::from("--password")),
+            Some(text) => text
+                .strip_prefix("-p")
+                .map(|secret| OsString::from(format!("--password={secret}"))),
+            None => None,
+        };
+        out.push(rewritten.unwrap_or(arg));
+    }
+    out
+}
+
 /// Where passwords are in the arguments: `(argument index, byte range in it)`.
 ///
-/// Reads the arguments as [`super::normalize_argv`] does: `-pSECRET` and
+/// Reads the arguments as [`normalize_argv`] does: `-pSECRET` and
 /// `--password=SECRET`, but not a bare `-p` nor anything after `--`; plus the password
 /// of `--url=URL` and `--url URL`. Empty passwords give no span.
 pub fn password_spans(args: &[OsString]) -> Vec<(usize, Range<usize>)> {
