@@ -63,11 +63,11 @@ pub enum Mode {
 #[command(next_help_heading = "Thresholds")]
 pub struct ThresholdArgs {
     /// A Sleep session idle this long counts as leaked; `I` and `kill` use it [default: 5m].
-    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_threshold)]
     pub idle_over: Option<Duration>,
 
     /// A statement running this long counts as long-running; `L` and `kill` use it [default: 60s].
-    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_threshold)]
     pub query_over: Option<Duration>,
 
     /// Gauge warning level, percent of max_connections.
@@ -129,7 +129,7 @@ impl From<KillMethodArg> for KillMethod {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Display")]
 pub struct DashboardArgs {
-    /// Poll interval, e.g. 1s or 500ms (minimum 100ms).
+    /// Poll interval, e.g. 1s or 500ms (minimum 100ms, maximum 1h).
     #[arg(short = 'i', long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub interval: Duration,
 
@@ -198,13 +198,38 @@ pub struct SandboxArgs {
     pub max_connections: u32,
 }
 
+/// Longest `--interval`.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Longest `--idle-over` and `--query-over`.
+pub const MAX_THRESHOLD: Duration = Duration::from_secs(30 * 24 * 3600);
+
 /// A humantime duration (`5m`, `90s`, `1h30m`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (try 30s, 5m or 1h)"))
 }
 
-fn parse_interval(text: &str) -> Result<Duration, String> {
+/// A duration of at most `max`: later arithmetic on it (deadlines, `Instant` sums) cannot
+/// overflow.
+fn parse_duration_up_to(text: &str, max: Duration) -> Result<Duration, String> {
     let d = parse_duration(text)?;
+    if d > max {
+        return Err(format!(
+            "must be at most {}",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+/// `--idle-over` and `--query-over`: at most [`MAX_THRESHOLD`].
+fn parse_threshold(text: &str) -> Result<Duration, String> {
+    parse_duration_up_to(text, MAX_THRESHOLD)
+}
+
+/// `--interval`: from [`MIN_INTERVAL`] to [`MAX_INTERVAL`].
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_INTERVAL)?;
     if d < MIN_INTERVAL {
         return Err(format!(
             "must be at least {}",
@@ -259,5 +284,19 @@ mod tests {
         );
         assert!(parse(&["--ignore-user", "["]).is_err());
         assert!(parse(&["demo", "--scenario", "chaos"]).is_err());
+    }
+
+    #[test]
+    fn durations_have_an_upper_bound() {
+        assert!(parse(&["-i", "1h"]).is_ok());
+        assert!(parse(&["-i", "61m"]).is_err());
+        assert!(parse(&["-i", "500000000000y"]).is_err());
+        assert!(parse(&["--idle-over", "30days"]).is_ok());
+        assert!(parse(&["--idle-over", "31days"]).is_err());
+        assert!(parse(&["--query-over", "500000000000y"]).is_err());
+        let err = parse_interval("2h").unwrap_err();
+        assert_eq!(err, "must be at most 1h");
+        let err = parse_threshold("1y").unwrap_err();
+        assert_eq!(err, "must be at most 30days");
     }
 }

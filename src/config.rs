@@ -6,14 +6,28 @@
 //! `MYSQL_TCP_PORT`, `MYSQL_UNIX_PORT`), then the option files (`my.cnf`), then defaults.
 //!
 //! `-pSECRET` cannot be told apart from a cluster of short flags by clap, so the binary
-//! passes its arguments through [`normalize_argv`] before parsing them.
+//! passes its arguments through [`normalize_argv`] before parsing them, after
+//! [`hide_passwords`] has overwritten them where `ps` shows them.
+//!
+//! Parts: `argv` (the raw arguments), `url` (`--url`), `option_file` (`my.cnf`), `prompt`
+//! (bare `-p`), `error` ([`ConfigError`]).
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::fmt;
-use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
+
+mod argv;
+mod error;
+mod option_file;
+mod prompt;
+mod url;
+
+pub use argv::{hide_passwords, normalize_argv, password_spans};
+pub use error::ConfigError;
+use error::io_reason;
+use option_file::{OptionFs, RealFs, read_option_files};
+pub use prompt::prompt_password;
 
 /// Port used when no source names one (as mysql).
 pub const DEFAULT_PORT: u16 = 3306;
@@ -35,8 +49,26 @@ pub const DEFAULT_SOCKETS: [&str; 3] = [
     "/tmp/mysql.sock",
 ];
 
+/// Longest connect timeout accepted from a flag or an option file.
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Largest option file read (1 MiB); a bigger one is an error, not a long wait.
+pub const MAX_OPTION_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Longest host name accepted (as the mysql client's `HOSTNAME_LENGTH`).
+pub const MAX_HOST_LEN: usize = 255;
+
+/// Longest Unix socket path the system can connect to (`sun_path` less its NUL).
+pub const MAX_SOCKET_PATH_LEN: usize = if cfg!(target_os = "linux") { 107 } else { 103 };
+
 /// How deep `!include` / `!includedir` may nest.
 const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// Most characters of a value shown in a message; longer ones end in `…`.
+const MAX_SHOWN: usize = 80;
+
+/// Most characters of a path or a reason shown in a message.
+const MAX_SHOWN_PATH: usize = 160;
 
 /// A password: `Debug` and `Display` print `***`, so it never reaches a log or a screen.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -214,44 +246,18 @@ pub struct ConnectArgs {
     pub connect_timeout: Option<Duration>,
 }
 
-/// Parses a `--connect-timeout` value: a humantime duration greater than zero.
+/// Parses a `--connect-timeout` value: a humantime duration above zero, at most
+/// [`MAX_CONNECT_TIMEOUT`].
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
         Ok(d) if d.is_zero() => Err("must be greater than zero".to_string()),
+        Ok(d) if d > MAX_CONNECT_TIMEOUT => Err(format!(
+            "must be at most {}",
+            humantime::format_duration(MAX_CONNECT_TIMEOUT)
+        )),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("{e} (try 5s or 500ms)")),
     }
-}
-
-/// Rewrites the mysql password forms so that clap reads them as mysql does.
-///
-/// `-pSECRET` becomes `--password=SECRET` and a bare `-p` becomes `--password` (prompt).
-/// `-p SECRET` stays two arguments, so `SECRET` is not taken as a password. Other arguments,
-/// the program name and everything after `--` are left alone.
-pub fn normalize_argv(args: Vec<OsString>) -> Vec<OsString> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut rest = args.into_iter();
-    out.extend(rest.next());
-    let mut verbatim = false;
-    for arg in rest {
-        if verbatim {
-            out.push(arg);
-            continue;
-        }
-        let rewritten = match arg.to_str() {
-            Some("--") => {
-                verbatim = true;
-                None
-            }
-            Some("-p") => Some(OsString::from("--password")),
-            Some(text) => text
-                .strip_prefix("-p")
-                .map(|secret| OsString::from(format!("--password={secret}"))),
-            None => None,
-        };
-        out.push(rewritten.unwrap_or(arg));
-    }
-    out
 }
 
 /// Where and how to connect, after merging flags, URL, environment and option files.
@@ -381,81 +387,6 @@ fn bracket_ipv6(host: &str) -> String {
     }
 }
 
-/// Why the connection options could not be worked out; `Display` is one line, never a password.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigError {
-    /// A file or directory that had to be read could not be.
-    Read {
-        /// "option file" or "option directory".
-        what: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// The system's reason.
-        reason: String,
-    },
-    /// A malformed option-file line.
-    Syntax {
-        /// `path:line`.
-        origin: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A value that cannot be used.
-    BadValue {
-        /// The option, e.g. `port`.
-        key: String,
-        /// The value as written.
-        value: String,
-        /// `path:line` or the environment variable.
-        origin: String,
-    },
-    /// A `--url` that cannot be used.
-    BadUrl {
-        /// The URL with its password replaced by `***`.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Bare `-p` without a terminal to prompt on.
-    NoTerminal,
-    /// Ctrl-C or Ctrl-D at the password prompt.
-    PromptCancelled,
-    /// The terminal failed during the password prompt.
-    Prompt(String),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Read { what, path, reason } => {
-                write!(f, "cannot read {what} {}: {reason}", path.display())
-            }
-            ConfigError::Syntax { origin, reason } => write!(f, "{origin}: {reason}"),
-            ConfigError::BadValue { key, value, origin } => {
-                write!(f, "bad {key} {value:?} in {origin}")
-            }
-            ConfigError::BadUrl { url, reason } => write!(f, "bad URL {url:?}: {reason}"),
-            ConfigError::NoTerminal => f.write_str(
-                "-p needs a terminal to prompt for the password; \
-                 use -pSECRET, --password=SECRET or MYSQL_PWD",
-            ),
-            ConfigError::PromptCancelled => f.write_str("password prompt cancelled"),
-            ConfigError::Prompt(reason) => write!(f, "cannot prompt for the password: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// An I/O error's message without the `(os error N)` suffix.
-fn io_reason(err: &io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 /// Merges flags, `--url`, the environment and the option files into [`ConnectOptions`].
 ///
 /// `env` looks up an environment variable (`&|k| std::env::var(k).ok()` in the binary).
@@ -475,7 +406,7 @@ fn resolve_with(
 ) -> Result<ConnectOptions, ConfigError> {
     let flags = Layer::from_args(args);
     let url = match &args.url {
-        Some(url) => parse_url(url)?,
+        Some(text) => url::parse(text)?,
         None => Layer::default(),
     };
     let environment = Layer::from_env(env)?;
@@ -507,6 +438,16 @@ fn resolve_with(
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKETS[0]))
         })
     });
+    if let Some(host) = &host {
+        check_len("host name", host, MAX_HOST_LEN)?;
+    }
+    if let Some(socket) = &socket {
+        check_len(
+            "socket path",
+            &socket.to_string_lossy(),
+            MAX_SOCKET_PATH_LEN,
+        )?;
+    }
     let (password, ask_password) = match merged.password {
         Some(PasswordSource::Given(p)) => (Some(p), false),
         Some(PasswordSource::Prompt) => (None, true),
@@ -522,6 +463,19 @@ fn resolve_with(
         ssl_mode: merged.ssl_mode.unwrap_or_default(),
         ssl_ca: merged.ssl_ca,
         connect_timeout: merged.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+    })
+}
+
+/// Refuses a value longer than `max` bytes, which no connection could use.
+fn check_len(what: &'static str, value: &str, max: usize) -> Result<(), ConfigError> {
+    if value.len() <= max {
+        return Ok(());
+    }
+    Err(ConfigError::TooLong {
+        what,
+        value: value.chars().take(MAX_SHOWN + 1).collect(),
+        len: value.len(),
+        max,
     })
 }
 
@@ -621,587 +575,15 @@ fn parse_port(text: &str, origin: &str) -> Result<Option<u16>, ConfigError> {
     }
 }
 
-/// Parses `mysql://user[:pass]@host[:port][/db]` (also `mariadb://`); the database is ignored.
-///
-/// User and password may be percent-encoded; an IPv6 host goes in brackets.
-fn parse_url(url: &str) -> Result<Layer, ConfigError> {
-    let fail = |reason: &str| ConfigError::BadUrl {
-        url: redact_url(url),
-        reason: reason.to_string(),
-    };
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| fail("expected mysql://user[:pass]@host[:port][/db]"))?;
-    if !scheme.eq_ignore_ascii_case("mysql") && !scheme.eq_ignore_ascii_case("mariadb") {
-        return Err(fail("the scheme must be mysql://"));
-    }
-    if rest.contains(['?', '#']) {
-        return Err(fail("query parameters are not supported; use flags"));
-    }
-    let authority = rest.split_once('/').map_or(rest, |(a, _db)| a);
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => (Some(userinfo), hostport),
-        None => (None, authority),
-    };
-    let mut layer = Layer::default();
-    if let Some(userinfo) = userinfo {
-        let (user, pass) = match userinfo.split_once(':') {
-            Some((user, pass)) => (user, Some(pass)),
-            None => (userinfo, None),
-        };
-        let user = percent_decode(user).ok_or_else(|| fail("bad %-escape in the user name"))?;
-        layer.user = Some(user).filter(|u| !u.is_empty());
-        if let Some(pass) = pass {
-            let pass = percent_decode(pass).ok_or_else(|| fail("bad %-escape in the password"))?;
-            layer.password = Some(PasswordSource::Given(Password(pass)));
-        }
-    }
-    let (host, port) = if let Some(bracketed) = hostport.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| fail("missing ] after the IPv6 address"))?;
-        match after {
-            "" => (host, None),
-            _ => match after.strip_prefix(':') {
-                Some(port) => (host, Some(port)),
-                None => return Err(fail("unexpected text after the IPv6 address")),
-            },
-        }
-    } else {
-        match hostport.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (hostport, None),
-        }
-    };
-    layer.host = Some(host.to_string()).filter(|h| !h.is_empty());
-    if let Some(port) = port {
-        layer.port = match port.parse::<u16>() {
-            Ok(p) if p > 0 => Some(p),
-            _ => return Err(fail(&format!("bad port {port:?}"))),
-        };
-    }
-    Ok(layer)
-}
-
-/// The URL with the password, if any, replaced by `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        // Not a URL at all: it may be a mistyped secret, so show nothing of it.
-        return "***".to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{hostport}{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
-/// Decodes `%XX` escapes; `None` on a broken escape or invalid UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// File access for option files, so parsing can be tested without the real file system.
-trait OptionFs {
-    /// The text of a file.
-    fn read(&self, path: &Path) -> io::Result<String>;
-    /// The entries of a directory.
-    fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
-    /// Whether a path exists (for the default sockets).
-    fn exists(&self, path: &Path) -> bool;
-    /// A path that is the same for the same file, for include-cycle detection.
-    fn canonical(&self, path: &Path) -> PathBuf {
-        path.to_path_buf()
-    }
-}
-
-/// The real file system.
-struct RealFs;
-
-impl OptionFs for RealFs {
-    fn read(&self, path: &Path) -> io::Result<String> {
-        let bytes = std::fs::read(path)?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    fn list_dir(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        std::fs::read_dir(dir)?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect()
-    }
-
-    fn exists(&self, path: &Path) -> bool {
-        path.exists()
-    }
-
-    fn canonical(&self, path: &Path) -> PathBuf {
-        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-    }
-}
-
-/// Which option-file sections are read; a higher rank overrides a lower one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Section {
-    /// `[client]`, and MariaDB's `[client-server]` and `[client-mariadb]`.
-    Client,
-    /// `[conntop]`.
-    Conntop,
-    /// Anything else: skipped.
-    Other,
-}
-
-impl Section {
-    /// The section a `[name]` header opens.
-    fn from_name(name: &str) -> Section {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "client" | "client-server" | "client-mariadb" => Section::Client,
-            "conntop" => Section::Conntop,
-            _ => Section::Other,
-        }
-    }
-}
-
-/// One `key[=value]` line of a read section.
-#[derive(Clone, Debug, PartialEq)]
-struct OptionLine {
-    /// The section it is in.
-    section: Section,
-    /// Lower case, `_` turned into `-`.
-    key: String,
-    /// `None` for an option without `=`.
-    value: Option<String>,
-    /// `path:line`.
-    origin: String,
-}
-
-/// Whether a file must exist.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Need {
-    /// `--defaults-file` and `--defaults-extra-file`: any read error is an error.
-    Required,
-    /// Default files and includes: a missing file is skipped.
-    IfPresent,
-}
-
-/// Reads the option files the flags ask for and folds them into a layer.
-fn read_option_files(
-    args: &ConnectArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-    fs: &dyn OptionFs,
-) -> Result<Layer, ConfigError> {
-    let mut lines = Vec::new();
-    let mut stack = Vec::new();
-    if args.no_defaults {
-        return Ok(Layer::default());
-    }
-    if let Some(file) = &args.defaults_file {
-        load_file(file, Need::Required, fs, &mut stack, &mut lines)?;
-    } else {
-        let home = env("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|h| Path::new(&h).join(".my.cnf"));
-        let defaults = SYSTEM_OPTION_FILES.iter().map(PathBuf::from).chain(home);
-        for file in defaults {
-            load_file(&file, Need::IfPresent, fs, &mut stack, &mut lines)?;
-        }
-        if let Some(file) = &args.defaults_extra_file {
-            load_file(file, Need::Required, fs, &mut stack, &mut lines)?;
-        }
-    }
-    fold_options(lines)
-}
-
-/// Reads one option file (following its includes) and appends its lines.
-fn load_file(
-    path: &Path,
-    need: Need,
-    fs: &dyn OptionFs,
-    stack: &mut Vec<PathBuf>,
-    out: &mut Vec<OptionLine>,
-) -> Result<(), ConfigError> {
-    let text = match fs.read(path) {
-        Ok(text) => text,
-        Err(e) if need == Need::IfPresent && is_missing(&e) => return Ok(()),
-        Err(e) => {
-            return Err(ConfigError::Read {
-                what: "option file",
-                path: path.to_path_buf(),
-                reason: io_reason(&e),
-            });
-        }
-    };
-    let canonical = fs.canonical(path);
-    if stack.contains(&canonical) {
-        let chain: Vec<String> = stack
-            .iter()
-            .chain([&canonical])
-            .map(|p| p.display().to_string())
-            .collect();
-        return Err(ConfigError::Syntax {
-            origin: path.display().to_string(),
-            reason: format!("include cycle: {}", chain.join(" -> ")),
-        });
-    }
-    if stack.len() >= MAX_INCLUDE_DEPTH {
-        return Err(ConfigError::Syntax {
-            origin: path.display().to_string(),
-            reason: format!("includes nested deeper than {MAX_INCLUDE_DEPTH}"),
-        });
-    }
-    stack.push(canonical);
-    let result = parse_options(&text, path, fs, stack, out);
-    stack.pop();
-    result
-}
-
-/// Whether a read error means "there is no such file".
-fn is_missing(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    )
-}
-
-/// Parses the text of an option file at `path`, appending the lines of the sections conntop
-/// reads; `!include` and `!includedir` are followed through `fs`.
-fn parse_options(
-    text: &str,
-    path: &Path,
-    fs: &dyn OptionFs,
-    stack: &mut Vec<PathBuf>,
-    out: &mut Vec<OptionLine>,
-) -> Result<(), ConfigError> {
-    let mut section = None;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (index, raw) in text.lines().enumerate() {
-        let origin = format!("{}:{}", path.display(), index + 1);
-        let syntax = |reason: &str| ConfigError::Syntax {
-            origin: origin.clone(),
-            reason: reason.to_string(),
-        };
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(directive) = line.strip_prefix('!') {
-            let (name, arg) = directive
-                .split_once(char::is_whitespace)
-                .unwrap_or((directive, ""));
-            let arg = arg.trim();
-            if arg.is_empty() {
-                return Err(syntax(&format!("!{name} needs a path")));
-            }
-            let target = path.parent().unwrap_or(Path::new("")).join(arg);
-            match name {
-                "include" => load_file(&target, Need::IfPresent, fs, stack, out)?,
-                "includedir" => include_dir(&target, fs, stack, out)?,
-                _ => return Err(syntax(&format!("unknown directive !{name}"))),
-            }
-            continue;
-        }
-        let line = strip_end_comment(line).trim_end();
-        if let Some(header) = line.strip_prefix('[') {
-            let (name, _rest) = header
-                .split_once(']')
-                .ok_or_else(|| syntax("section header without ]"))?;
-            section = Some(Section::from_name(name));
-            continue;
-        }
-        let section = match section {
-            None => return Err(syntax("option outside any [section]")),
-            Some(Section::Other) => continue,
-            Some(section) => section,
-        };
-        let (key, value) = match line.split_once('=') {
-            Some((key, value)) => (key.trim(), Some(unquote(value.trim()))),
-            None => (line, None),
-        };
-        if key.is_empty() {
-            return Err(syntax("option without a name"));
-        }
-        out.push(OptionLine {
-            section,
-            key: key.to_ascii_lowercase().replace('_', "-"),
-            value,
-            origin,
-        });
-    }
-    Ok(())
-}
-
-/// Reads the `*.cnf` files of a directory, sorted by name.
-fn include_dir(
-    dir: &Path,
-    fs: &dyn OptionFs,
-    stack: &mut Vec<PathBuf>,
-    out: &mut Vec<OptionLine>,
-) -> Result<(), ConfigError> {
-    let mut files = fs.list_dir(dir).map_err(|e| ConfigError::Read {
-        what: "option directory",
-        path: dir.to_path_buf(),
-        reason: io_reason(&e),
-    })?;
-    files.retain(|f| f.extension().is_some_and(|ext| ext == "cnf"));
-    files.sort();
-    for file in files {
-        load_file(&file, Need::IfPresent, fs, stack, out)?;
-    }
-    Ok(())
-}
-
-/// Cuts a `#` comment that is outside quotes, as mysql does.
-fn strip_end_comment(line: &str) -> &str {
-    let mut quote = None;
-    let mut escaped = false;
-    for (at, c) in line.char_indices() {
-        if (c == '\'' || c == '"') && !escaped {
-            match quote {
-                None => quote = Some(c),
-                Some(q) if q == c => quote = None,
-                Some(_) => {}
-            }
-        }
-        if quote.is_none() && c == '#' {
-            return &line[..at];
-        }
-        escaped = quote.is_some() && c == '\\' && !escaped;
-    }
-    line
-}
-
-/// Removes matching outer quotes, then turns `\n \t \r \b \s \\ \" \'` into their characters;
-/// any other backslash is kept, as mysql does.
-fn unquote(value: &str) -> String {
-    let inner = match value.chars().next() {
-        Some(q @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(q) => {
-            &value[1..value.len() - 1]
-        }
-        _ => value,
-    };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('s') => out.push(' '),
-            Some(e @ ('\\' | '"' | '\'')) => out.push(e),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// Applies option lines, `[client]` ones first, then `[conntop]`, each in file order; later wins.
-fn fold_options(mut lines: Vec<OptionLine>) -> Result<Layer, ConfigError> {
-    lines.sort_by_key(|l| l.section);
-    let mut layer = Layer::default();
-    for line in &lines {
-        apply_option(&mut layer, line)?;
-    }
-    Ok(layer)
-}
-
-/// Applies one option-file line; options conntop does not use are ignored.
-fn apply_option(layer: &mut Layer, line: &OptionLine) -> Result<(), ConfigError> {
-    let key = line.key.strip_prefix("loose-").unwrap_or(&line.key);
-    // `skip-x` and `disable-x` turn `x` off, `enable-x` turns it on, as in mysql.
-    let (key, switched_off) = match key
-        .strip_prefix("skip-")
-        .or_else(|| key.strip_prefix("disable-"))
-    {
-        Some(k) => (k, true),
-        None => (key.strip_prefix("enable-").unwrap_or(key), false),
-    };
-    let bad = |what: &str| ConfigError::BadValue {
-        key: what.to_string(),
-        value: line.value.clone().unwrap_or_default(),
-        origin: line.origin.clone(),
-    };
-    let needs_value = || {
-        line.value.clone().ok_or_else(|| ConfigError::Syntax {
-            origin: line.origin.clone(),
-            reason: format!("option {key:?} needs a value"),
-        })
-    };
-    if switched_off && key != "ssl" && key != "password" {
-        return Ok(());
-    }
-    match key {
-        "host" => layer.host = Some(needs_value()?).filter(|v| !v.is_empty()),
-        "user" => layer.user = Some(needs_value()?).filter(|v| !v.is_empty()),
-        "socket" => {
-            layer.socket = Some(needs_value()?)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from);
-        }
-        "ssl-ca" => {
-            layer.ssl_ca = Some(needs_value()?)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from);
-        }
-        "port" => layer.port = parse_port(&needs_value()?, &line.origin)?,
-        "password" => {
-            layer.password = Some(match (&line.value, switched_off) {
-                (_, true) => PasswordSource::Given(Password::default()),
-                (None, false) => PasswordSource::Prompt,
-                (Some(v), false) => PasswordSource::Given(Password(v.clone())),
-            });
-        }
-        "ssl-mode" => {
-            let mode = SslMode::parse(&needs_value()?).ok_or_else(|| bad("ssl-mode"))?;
-            layer.ssl_mode = Some(mode);
-        }
-        "ssl" => {
-            let on =
-                !switched_off && parse_switch(line.value.as_deref()).ok_or_else(|| bad("ssl"))?;
-            // MariaDB's `ssl` requires TLS; `skip-ssl` and `ssl=0` disable it.
-            layer.ssl_mode = Some(if on {
-                SslMode::Required
-            } else {
-                SslMode::Disabled
-            });
-        }
-        "ssl-verify-server-cert" => {
-            // Turning it off leaves the mode alone: conntop does not verify by default.
-            let verify = parse_switch(line.value.as_deref()).ok_or_else(|| bad(key))?;
-            if verify {
-                layer.ssl_mode = Some(SslMode::VerifyIdentity);
-            }
-        }
-        "protocol" => {
-            let protocol = Protocol::parse(&needs_value()?).ok_or_else(|| bad("protocol"))?;
-            layer.protocol = Some(protocol);
-        }
-        "connect-timeout" => {
-            let text = needs_value()?;
-            let timeout = match text.trim().parse::<u64>() {
-                Ok(secs) => Some(Duration::from_secs(secs)),
-                Err(_) => {
-                    Some(humantime::parse_duration(&text).map_err(|_| bad("connect-timeout"))?)
-                }
-            };
-            // 0 means "no limit" to mysql; conntop keeps its default instead.
-            layer.connect_timeout = timeout.filter(|t| !t.is_zero());
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Parses a boolean option value; no value means on.
-fn parse_switch(value: Option<&str>) -> Option<bool> {
-    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("1" | "on" | "true" | "yes") => Some(true),
-        Some("0" | "off" | "false" | "no") => Some(false),
-        Some(_) => None,
-    }
-}
-
-/// Reads a password from the terminal without echo, after printing `prompt` on stderr.
-///
-/// Backspace deletes, Ctrl-U clears, Enter finishes, Ctrl-C or Ctrl-D cancels. Raw mode is
-/// always restored. Fails when stdin is not a terminal.
-pub fn prompt_password(prompt: &str) -> Result<String, ConfigError> {
-    if !io::stdin().is_terminal() {
-        return Err(ConfigError::NoTerminal);
-    }
-    let prompt_error = |e: io::Error| ConfigError::Prompt(io_reason(&e));
-    let mut stderr = io::stderr();
-    write!(stderr, "{prompt}")
-        .and_then(|()| stderr.flush())
-        .map_err(prompt_error)?;
-    let result = {
-        let _raw = RawMode::enable().map_err(prompt_error)?;
-        read_secret_line()
-    };
-    // Raw mode is off again here; end the prompt line.
-    let _ = writeln!(stderr);
-    result
-}
-
-/// Raw mode for as long as this lives.
-struct RawMode;
-
-impl RawMode {
-    /// Switches raw mode on.
-    fn enable() -> io::Result<RawMode> {
-        crossterm::terminal::enable_raw_mode()?;
-        Ok(RawMode)
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        let _ = crossterm::terminal::disable_raw_mode();
-    }
-}
-
-/// Reads key events up to Enter, echoing nothing.
-fn read_secret_line() -> Result<String, ConfigError> {
-    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
-    let mut secret = String::new();
-    loop {
-        let event = crossterm::event::read().map_err(|e| ConfigError::Prompt(io_reason(&e)))?;
-        let key = match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => key,
-            Event::Paste(text) => {
-                secret.push_str(&text);
-                continue;
-            }
-            _ => continue,
-        };
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Enter => return Ok(secret),
-            KeyCode::Char('c') if ctrl => return Err(ConfigError::PromptCancelled),
-            KeyCode::Char('d') if ctrl && secret.is_empty() => {
-                return Err(ConfigError::PromptCancelled);
-            }
-            KeyCode::Char('u') if ctrl => secret.clear(),
-            KeyCode::Char(_) if ctrl => {}
-            KeyCode::Char(c) => secret.push(c),
-            KeyCode::Backspace => {
-                secret.pop();
-            }
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::option_file::{fold_options, parse_options};
     use super::*;
     use clap::{CommandFactory, Parser};
     use std::collections::{BTreeMap, BTreeSet};
+    use std::ffi::OsString;
+    use std::io::{self, IsTerminal};
+    use std::path::Path;
 
     #[derive(Parser, Debug)]
     #[command(disable_help_flag = true)]
@@ -1811,44 +1193,135 @@ mod tests {
     }
 
     #[test]
-    fn url_forms() {
-        let l = parse_url("mysql://u%40x:p%3Aw@h").unwrap();
-        assert_eq!(l.user.as_deref(), Some("u@x"));
+    fn only_regular_files_of_at_most_a_mebibyte_are_read() {
+        let dir = std::env::temp_dir().join(format!("conntop-optfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.cnf");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let big = dir.join("big.cnf");
+        let mut text = "[client]\n".to_string();
+        text.push_str(&"# padding\n".repeat(110_000));
+        std::fs::write(&big, &text).unwrap();
+        let limit = dir.join("limit.cnf");
+        std::fs::write(&limit, vec![b'#'; MAX_OPTION_FILE_BYTES as usize]).unwrap();
+        let including = dir.join("including.cnf");
+        std::fs::write(&including, "[client]\n!include /dev/zero\n").unwrap();
+
+        let read = |path: &Path| {
+            let args = parse(&["--defaults-file", path.to_str().unwrap()]).unwrap();
+            read_option_files(&args, &no_env, &RealFs).map(|_| ())
+        };
+        let errors = [
+            read(&fifo),
+            read(Path::new("/dev/zero")),
+            read(&big),
+            read(&dir),
+            read(&including),
+        ];
+        let ok = read(&limit);
+        let _ = std::fs::remove_dir_all(&dir);
+        let texts: Vec<String> = errors
+            .into_iter()
+            .map(|e| e.unwrap_err().to_string())
+            .collect();
         assert_eq!(
-            l.password,
-            Some(PasswordSource::Given(Password::new("p:w")))
+            texts[0],
+            format!(
+                "cannot read option file {}: not a regular file",
+                fifo.display()
+            )
         );
-        assert_eq!(l.host.as_deref(), Some("h"));
-        assert_eq!(l.port, None);
-        let l = parse_url("mariadb://h:3307/db").unwrap();
         assert_eq!(
-            (l.host.as_deref(), l.port, l.user),
-            (Some("h"), Some(3307), None)
+            texts[1],
+            "cannot read option file /dev/zero: not a regular file"
         );
-        assert_eq!(parse_url("mysql://").unwrap(), Layer::default());
-        let l = parse_url("mysql://root@/").unwrap();
-        assert_eq!((l.user.as_deref(), l.host), (Some("root"), None));
+        assert_eq!(
+            texts[2],
+            format!(
+                "cannot read option file {}: larger than 1 MiB, the limit for an option file",
+                big.display()
+            )
+        );
+        assert!(texts[3].ends_with("not a regular file"), "{}", texts[3]);
+        assert_eq!(
+            texts[4],
+            "cannot read option file /dev/zero: not a regular file"
+        );
+        ok.unwrap();
     }
 
     #[test]
-    fn url_errors_hide_the_password() {
-        let err = parse_url("mysql://root:SECRET@db:x")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, "bad URL \"mysql://root:***@db:x\": bad port \"x\"");
-        let err = parse_url("SECRET").unwrap_err().to_string();
-        assert!(!err.contains("SECRET"), "{err}");
-        let err = parse_url("postgres://a:SECRET@b").unwrap_err().to_string();
+    fn long_values_are_cut_in_messages() {
+        let long = "9".repeat(1 << 20);
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\nport={long}\n"));
+        let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
         assert_eq!(
             err,
-            "bad URL \"postgres://a:***@b\": the scheme must be mysql://"
+            format!("bad port \"{}…\" in /c.cnf:2", "9".repeat(MAX_SHOWN))
         );
-        let err = parse_url("mysql://a:SECRET@b?ssl=1")
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\n!{long} x\n"));
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+        assert!(err.chars().count() < 200, "{}", err.len());
+        let err = ConfigError::Read {
+            what: "option file",
+            path: PathBuf::from(format!("/{long}")),
+            reason: "File name too long".to_string(),
+        }
+        .to_string();
+        assert!(err.chars().count() < 220, "{}", err.len());
+        assert!(err.ends_with("…: File name too long"), "{err}");
+    }
+
+    #[test]
+    fn hosts_and_sockets_no_connection_could_use_are_refused() {
+        let host = "h".repeat(1 << 20);
+        let fs = MemFs::default().with("/c.cnf", &format!("[client]\nhost={host}\n"));
+        let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+        let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "host name \"{}…\" is 1048576 bytes long (at most 255)",
+                "h".repeat(MAX_SHOWN)
+            )
+        );
+        let ok = "h".repeat(MAX_HOST_LEN);
+        let o = resolve_mem(&["-h", &ok], &no_env, &MemFs::default());
+        assert_eq!(o.host.as_deref(), Some(ok.as_str()));
+
+        let socket = format!("/{}", "s".repeat(200));
+        let args = parse(&["-S", &socket]).unwrap();
+        let err = resolve_with(&args, &no_env, &MemFs::default())
             .unwrap_err()
             .to_string();
-        assert!(!err.contains("SECRET"), "{err}");
-        assert!(parse_url("mysql://a:%zz@b").is_err());
-        assert!(parse_url("mysql://[::1").is_err());
+        assert!(err.starts_with("socket path \"/sss"), "{err}");
+        assert!(err.ends_with("is 201 bytes long (at most 107)") || !cfg!(target_os = "linux"));
+        // An unused socket (TCP to another host) is not checked.
+        let args = parse(&["-S", &socket, "-hdb1"]).unwrap();
+        assert!(resolve_with(&args, &no_env, &MemFs::default()).is_ok());
+    }
+
+    #[test]
+    fn connect_timeout_has_an_upper_bound() {
+        assert!(parse(&["--connect-timeout", "1h"]).is_ok());
+        let err = parse(&["--connect-timeout", "500000000000y"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("must be at most 1h"), "{err}");
+        for value in ["3601", "2h", "500000000000y"] {
+            let fs =
+                MemFs::default().with("/c.cnf", &format!("[client]\nconnect-timeout={value}\n"));
+            let args = parse(&["--defaults-file=/c.cnf"]).unwrap();
+            let err = resolve_with(&args, &no_env, &fs).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("/c.cnf:2: connect-timeout \"{value}\" is over the limit of 1h")
+            );
+        }
     }
 
     #[test]

@@ -30,7 +30,11 @@ fn usage_error(line: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args = config::normalize_argv(std::env::args_os().collect());
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Like the mysql client: `ps` shows `-pxxxxxx` from here on. Best effort: where it
+    // cannot be done (not Linux), the password stays visible to `ps`, as documented.
+    let _ = config::hide_passwords(&argv);
+    let args = config::normalize_argv(argv);
     if separate_password_value(&args) {
         // Placeholders, not a sample word: the refused value must never show.
         return usage_error(

@@ -162,9 +162,10 @@ pub enum SandboxError {
 impl fmt::Display for SandboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SandboxError::NotFound => f.write_str(
-                "no mariadbd or mysqld found: install it (Debian/Ubuntu: sudo apt-get install \
-                 mariadb-server; macOS: brew install mariadb)",
+            SandboxError::NotFound => write!(
+                f,
+                "no mariadbd or mysqld found: install MariaDB with {}",
+                install_hint()
             ),
             SandboxError::InstallerNotFound { server } => write!(
                 f,
@@ -188,6 +189,34 @@ impl fmt::Display for SandboxError {
             SandboxError::Exited { detail } => write!(f, "sandbox server exited: {detail}"),
         }
     }
+}
+
+/// The command that installs MariaDB on this machine: `brew` on macOS, else `apt-get`
+/// (after `apt-get update`, which a fresh machine needs) as root, through `sudo`, or
+/// "as root" when this user has no `sudo`.
+fn install_hint() -> String {
+    const APT: &str = "apt-get update && apt-get install -y mariadb-server";
+    const MACOS: &str = "brew install mariadb";
+    if cfg!(target_os = "macos") {
+        return MACOS.to_string();
+    }
+    // The effective uid is the second number of the `Uid:` line.
+    let root = fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    });
+    let sudo = search_dirs().iter().any(|d| is_executable(&d.join("sudo")));
+    let linux = match (root, sudo) {
+        (true, _) => APT.to_string(),
+        (false, true) => {
+            "sudo apt-get update && sudo apt-get install -y mariadb-server".to_string()
+        }
+        (false, false) => format!("(as root) {APT}"),
+    };
+    format!("{linux} (Debian/Ubuntu; macOS: {MACOS})")
 }
 
 impl std::error::Error for SandboxError {

@@ -101,7 +101,9 @@ pub fn too_many_connections_help(endpoint: &str, vars: Option<&Variables>) -> St
     let mut s = format!(
         "{endpoint} is full (ERROR 1040 Too many connections): every slot is taken. \
          One extra slot is kept for an account with SUPER or CONNECTION_ADMIN \
-         (MariaDB: CONNECTION ADMIN); connect as one"
+         (MariaDB: CONNECTION ADMIN), but only one: if this account has it, another such \
+         session (an admin's client, a monitoring agent) may already hold that slot. \
+         Connect as such an account while the slot is free"
     );
     match vars {
         Some(v) if v.extra_port.unwrap_or(0) > 0 => {
@@ -1098,6 +1100,12 @@ mod tests {
             }),
         );
         assert!(help.contains("extra_port: -P 3307"));
+        // An account that already has the privilege learns why it was refused anyway.
+        assert!(
+            help.contains("another such session (an admin's client, a monitoring agent) may already hold that slot"),
+            "{help}"
+        );
+        assert!(!help.contains('\n'));
     }
 
     /// MySQL with the performance schema off: the SHOW statements' recorded

@@ -144,3 +144,97 @@ fn dashboard_without_a_terminal() {
     assert!(line.contains("terminal"), "{line}");
     assert!(line.contains("--once"), "{line}");
 }
+
+#[test]
+fn durations_have_an_upper_bound() {
+    for (args, want) in [
+        (
+            &["-i", "500000000000y"][..],
+            "'500000000000y' for '--interval <DURATION>': must be at most 1h",
+        ),
+        (
+            &["-i", "2h"],
+            "'2h' for '--interval <DURATION>': must be at most 1h",
+        ),
+        (
+            &["kill", "--idle-over", "500000000000y"],
+            "must be at most 30days",
+        ),
+        (
+            &["--query-over", "31days", "--once"],
+            "'31days' for '--query-over <DURATION>': must be at most 30days",
+        ),
+        (
+            &["--once", "--connect-timeout", "500000000000y"],
+            "must be at most 1h",
+        ),
+    ] {
+        let line = run(args).fails(2).to_string();
+        assert!(line.contains(want), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn option_files_that_never_end_fail_fast() {
+    let dir = common::Scratch::new("cli-errors-fifo");
+    let fifo = dir.path("my.cnf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let include_zero = dir.file("zero.cnf", "[client]\n!include /dev/zero\n");
+    for file in [fifo.as_str(), "/dev/zero", include_zero.as_str()] {
+        let out = run(&["--defaults-file", file, "--once"]);
+        let line = out.fails(1).to_string();
+        assert!(line.ends_with("not a regular file"), "{file}: {line}");
+        assert!(out.took < Duration::from_secs(5), "{file}: {:?}", out.took);
+    }
+}
+
+#[test]
+fn huge_option_values_give_a_short_line() {
+    let dir = common::Scratch::new("cli-errors-huge");
+    // Just under the 1 MiB limit of an option file.
+    let huge = "h".repeat(1_000_000);
+    let host = dir.file("host.cnf", &format!("[client]\nhost={huge}\n"));
+    let port = dir.file("port.cnf", &format!("[client]\nport={huge}\n"));
+    for file in [host, port] {
+        let line = run(&["--defaults-file", &file, "--once"])
+            .fails(1)
+            .to_string();
+        assert!(line.chars().count() < 200, "{} chars", line.len());
+        assert!(line.contains('…'), "{line}");
+    }
+}
+
+#[test]
+fn pasted_url_passwords_never_show() {
+    // Unencoded `/`, `#` and `@` in the password: the user part ends at the last `@`.
+    for url in [
+        "mysql://admin:S3cr/et@127.0.0.1:1",
+        "mysql://admin:S3cr#et@127.0.0.1:1/db",
+        "mysql://admin:S3cr@et@127.0.0.1:1",
+    ] {
+        let out = run(&["--no-defaults", "--url", url, "--once"]);
+        let line = out.fails(1).to_string();
+        assert!(
+            line.starts_with("127.0.0.1:1: cannot connect"),
+            "{url}: {line}"
+        );
+        assert!(!out.stderr.contains("S3cr"), "{url}: {line}");
+    }
+    // Malformed: whatever is wrong, no part of the user information shows.
+    for url in [
+        "mysql://admin:S3cret",
+        "mysql://admin:S3cr/et",
+        "mysql://S3cret:x@h:port",
+        "mysql://admin:S3cret@h?ssl=1",
+        "admin:S3cret@h",
+    ] {
+        let out = run(&["--no-defaults", "--url", url, "--once"]);
+        let line = out.fails(1).to_string();
+        assert!(line.starts_with("bad URL"), "{url}: {line}");
+        assert!(!out.stderr.contains("S3cr"), "{url}: {line}");
+    }
+}
