@@ -61,7 +61,10 @@ fn main() -> ExitCode {
             } else {
                 first.join(" ")
             };
-            return usage_error(first.trim_start_matches("error: "));
+            // clap quotes the bad value whole: a 1 MB value must not make a
+            // 1 MB line, nor reach the terminal with its escapes live.
+            let first = conntop::text::one_line(first.trim_start_matches("error: "), 200);
+            return usage_error(&first);
         }
     };
     let result = match &cli.command {

@@ -24,6 +24,15 @@ fn unknown_flag() {
     assert!(line.contains("--bogus"), "{line}");
 }
 
+/// A huge or hostile bad value makes one short, inert line.
+#[test]
+fn huge_bad_values_are_cut_and_inert() {
+    let huge = format!("\u{1b}[2J{}", "9".repeat(100_000));
+    let line = run(&["-i", &huge]).fails(2).to_string();
+    assert!(line.chars().count() < 300, "{} chars", line.chars().count());
+    assert!(!line.contains('\u{1b}'), "{line}");
+}
+
 #[test]
 fn bad_durations() {
     let line = run(&["-i", "soon"]).fails(2).to_string();
