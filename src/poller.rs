@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use mysql::Opts;
 
 use crate::audit::AuditLog;
-use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
+use crate::command::{Command, Down, Feed, KillMethod, KillMode, KillTally, Reply};
 use crate::kill::{self, Batch, Safety};
 use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
@@ -235,11 +235,11 @@ impl Poller {
     }
 
     fn publish_down(&mut self) {
-        let feed = Feed::Down {
+        let feed = Feed::Down(Down {
             since: self.down_since.unwrap_or_else(SystemTime::now),
             last_error: self.last_error.clone(),
             attempts: self.attempts,
-        };
+        });
         self.publish(feed);
     }
 
