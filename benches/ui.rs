@@ -319,6 +319,7 @@ impl Bench {
             });
         }
         let last = Arc::new(first);
+        app::update(&mut app, Event::Resize(WIDTH, HEIGHT));
         app::update(&mut app, Event::Feed(Feed::Snapshot(Arc::clone(&last))));
         let terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("test terminal");
         Bench {
