@@ -311,7 +311,7 @@ impl Bench {
         let len = HISTORY_LEN as u64;
         for i in 0..len {
             let back = len - i;
-            app.history.push(Sample {
+            app.data.history.push(Sample {
                 at: first.taken_at - Duration::from_secs(back),
                 uptime_s: sample.uptime_s - back,
                 connections: sample.connections - back * 7,
@@ -319,6 +319,7 @@ impl Bench {
             });
         }
         let last = Arc::new(first);
+        app::update(&mut app, Event::Resize(WIDTH, HEIGHT));
         app::update(&mut app, Event::Feed(Feed::Snapshot(Arc::clone(&last))));
         let terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("test terminal");
         Bench {
@@ -430,7 +431,7 @@ fn main() {
         b.key(key(KeyCode::Esc));
         // Back to the default sort (Time, longest first): `s` cycles 8 columns.
         for _ in 0..Column::ALL.len() {
-            if b.app.sort == Sort::default() {
+            if b.app.table.sort == Sort::default() {
                 break;
             }
             b.key(key(KeyCode::Char('s')));

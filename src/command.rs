@@ -17,11 +17,17 @@ pub enum Feed {
     /// A fresh poll.
     Snapshot(Arc<Snapshot>),
     /// The connection is down; the poller retries with backoff.
-    Down {
-        since: SystemTime,
-        last_error: String,
-        attempts: u32,
-    },
+    Down(Down),
+}
+
+/// The poller cannot reach the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Down {
+    /// When the connection was lost (or the first attempt failed).
+    pub since: SystemTime,
+    pub last_error: String,
+    /// Reconnection attempts so far.
+    pub attempts: u32,
 }
 
 /// How a session is killed.

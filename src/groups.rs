@@ -7,16 +7,13 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use serde::Serialize;
-
 use crate::snapshot::Session;
 
 /// The key of the group of sessions that have no default database.
 pub const NO_DB: &str = "(none)";
 
 /// What sessions are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum GroupBy {
     /// The account's user name.
     #[default]
@@ -37,12 +34,16 @@ impl GroupBy {
         }
     }
 
-    /// The next grouping in the cycle user -> host -> db -> user.
-    pub fn next(self) -> GroupBy {
+    /// The first grouping in Tab order.
+    pub const FIRST: GroupBy = GroupBy::User;
+
+    /// The grouping after this one in Tab order (user -> host -> db);
+    /// `None` after the last.
+    pub fn next(self) -> Option<GroupBy> {
         match self {
-            GroupBy::User => GroupBy::Host,
-            GroupBy::Host => GroupBy::Db,
-            GroupBy::Db => GroupBy::User,
+            GroupBy::User => Some(GroupBy::Host),
+            GroupBy::Host => Some(GroupBy::Db),
+            GroupBy::Db => None,
         }
     }
 
@@ -57,7 +58,7 @@ impl GroupBy {
 }
 
 /// Sessions sharing one user, host or database.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// The user name, client host or database.
     pub key: String,
@@ -129,8 +130,7 @@ fn share(sessions: u32, max_connections: u64) -> f64 {
 }
 
 /// The column groups are sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum GroupSort {
     /// The group key, alphabetically.
     Key,
@@ -150,6 +150,17 @@ pub enum GroupSort {
 }
 
 impl GroupSort {
+    /// Every sort, in cycle order.
+    pub const ALL: [GroupSort; 7] = [
+        GroupSort::Key,
+        GroupSort::Sessions,
+        GroupSort::Sleeping,
+        GroupSort::Active,
+        GroupSort::OldestIdle,
+        GroupSort::LongestRunning,
+        GroupSort::Share,
+    ];
+
     /// Short column name for headers.
     pub fn label(self) -> &'static str {
         match self {
@@ -283,12 +294,12 @@ mod tests {
         assert_eq!(GroupBy::User.label(), "user");
         assert_eq!(GroupBy::Host.label(), "host");
         assert_eq!(GroupBy::Db.label(), "db");
-        assert_eq!(GroupBy::Db.next(), GroupBy::User);
-        let mut s = GroupSort::Key;
-        for _ in 0..7 {
-            s = s.next();
+        assert_eq!(GroupBy::FIRST.next(), Some(GroupBy::Host));
+        assert_eq!(GroupBy::Host.next(), Some(GroupBy::Db));
+        assert_eq!(GroupBy::Db.next(), None);
+        for (i, s) in GroupSort::ALL.into_iter().enumerate() {
+            assert_eq!(s.next(), GroupSort::ALL[(i + 1) % GroupSort::ALL.len()]);
         }
-        assert_eq!(s, GroupSort::Key);
     }
 
     #[test]

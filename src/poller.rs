@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use mysql::Opts;
 
 use crate::audit::AuditLog;
-use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
+use crate::command::{Command, Down, Feed, KillMethod, KillMode, KillTally, Reply};
 use crate::kill::{self, Batch, Safety};
 use crate::link::{Link, SourceEnd};
 use crate::snapshot::Snapshot;
@@ -245,11 +245,11 @@ impl Poller {
     }
 
     fn publish_down(&mut self) {
-        let feed = Feed::Down {
+        let feed = Feed::Down(Down {
             since: self.down_since.unwrap_or_else(SystemTime::now),
             last_error: self.last_error.clone(),
             attempts: self.attempts,
-        };
+        });
         self.publish(feed);
     }
 

@@ -160,6 +160,8 @@ fn event_loop(
     input: &Receiver<Input>,
     signals: &Receiver<i32>,
 ) -> io::Result<()> {
+    let size = terminal.size()?;
+    app::update(app, Event::Resize(size.width, size.height));
     loop {
         app::update(app, Event::Tick(SystemTime::now()));
         terminal.draw(|f| ui::render(app, f))?;

@@ -7,9 +7,12 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use conntop::app::keymap;
 use conntop::app::rows::Column;
-use conntop::app::{App, Effect, Event, Level, Modal, Options, PlanKind, View, update};
-use conntop::command::{Command, Feed, KillMode, KillTally, Reply};
+use conntop::app::{
+    Action, App, Dialog, Effect, Event, Level, Mode, Options, PlanKind, View, update,
+};
+use conntop::command::{Command, Down, Feed, KillMode, KillTally, Reply};
 use conntop::findings::FindingKind;
 use conntop::groups::GroupBy;
 use conntop::snapshot::{Session, Snapshot, Status};
@@ -83,7 +86,7 @@ fn keys(app: &mut App, text: &str) {
 /// Session ids of the rows, in table order.
 fn ids(app: &App) -> Vec<u64> {
     let sessions = app.sessions();
-    app.rows.iter().map(|&i| sessions[i].id).collect()
+    app.table.rows.iter().map(|&i| sessions[i].id).collect()
 }
 
 fn message(app: &App) -> String {
@@ -94,8 +97,8 @@ fn message(app: &App) -> String {
 }
 
 fn plan(app: &App) -> &conntop::app::Plan {
-    match &app.modal {
-        Some(Modal::Confirm(plan)) => plan,
+    match &app.dialog {
+        Some(Dialog::Confirm(plan)) => plan,
         other => panic!("expected a confirmation, got {other:?}"),
     }
 }
@@ -156,40 +159,40 @@ fn mixed_with_own() -> Vec<Session> {
 #[test]
 fn default_sort_is_time_descending_and_s_cycles_columns() {
     let mut app = app_showing(mixed());
-    assert_eq!(app.sort.column, Column::Time);
-    assert!(app.sort.descending);
+    assert_eq!(app.table.sort.column, Column::Time);
+    assert!(app.table.sort.descending);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
 
     key(&mut app, 's');
-    assert_eq!(app.sort.column, Column::State);
-    assert!(!app.sort.descending, "text sorts A to Z first");
+    assert_eq!(app.table.sort.column, Column::State);
+    assert!(!app.table.sort.descending, "text sorts A to Z first");
     // Empty states first (ties by id), then A to Z.
     assert_eq!(ids(&app), vec![1, 3, 6, 4, 2, 5]);
 
     key(&mut app, 'S');
-    assert!(app.sort.descending);
+    assert!(app.table.sort.descending);
     assert_eq!(ids(&app), vec![5, 2, 4, 1, 3, 6]);
 
     key(&mut app, 's');
-    assert_eq!(app.sort.column, Column::Query);
+    assert_eq!(app.table.sort.column, Column::Query);
     assert_eq!(ids(&app), vec![1, 3, 5, 6, 2, 4]);
 
     key(&mut app, 's');
-    assert_eq!(app.sort.column, Column::Id);
+    assert_eq!(app.table.sort.column, Column::Id);
     assert_eq!(ids(&app), vec![1, 2, 3, 4, 5, 6]);
     key(&mut app, 'S');
     assert_eq!(ids(&app), vec![6, 5, 4, 3, 2, 1]);
 
     key(&mut app, 's');
-    assert_eq!(app.sort.column, Column::User);
+    assert_eq!(app.table.sort.column, Column::User);
     assert_eq!(ids(&app), vec![1, 2, 6, 5, 4, 3]);
 
     // Host, DB, Command, then back to Time, longest first.
     for _ in 0..4 {
         key(&mut app, 's');
     }
-    assert_eq!(app.sort.column, Column::Time);
-    assert!(app.sort.descending);
+    assert_eq!(app.table.sort.column, Column::Time);
+    assert!(app.table.sort.descending);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
     key(&mut app, 'S');
     assert_eq!(ids(&app), vec![3, 2, 6, 1, 4, 5]);
@@ -201,13 +204,13 @@ fn default_sort_is_time_descending_and_s_cycles_columns() {
 fn apply_filter(app: &mut App, text: &str) -> Vec<u64> {
     key(app, '/');
     // Start from an empty input.
-    while matches!(&app.modal, Some(Modal::Filter { input }) if !input.is_empty()) {
+    while matches!(&app.dialog, Some(Dialog::Filter { input }) if !input.is_empty()) {
         code(app, KeyCode::Backspace);
     }
     keys(app, text);
     code(app, KeyCode::Enter);
-    assert_eq!(app.modal, None);
-    assert_eq!(app.filter, text);
+    assert_eq!(app.dialog, None);
+    assert_eq!(app.table.filter, text);
     ids(app)
 }
 
@@ -216,24 +219,24 @@ fn filter_is_live_and_matches_every_text_column() {
     let mut app = app_showing(mixed());
     key(&mut app, '/');
     assert_eq!(
-        app.modal,
-        Some(Modal::Filter {
+        app.dialog,
+        Some(Dialog::Filter {
             input: String::new()
         })
     );
     key(&mut app, 'S');
-    assert_eq!(app.filter, "S");
+    assert_eq!(app.table.filter, "S");
     key(&mut app, 'H');
-    assert_eq!(app.filter, "SH");
+    assert_eq!(app.table.filter, "SH");
     // "sh" is in db "shop" only... and in no other column.
     assert_eq!(ids(&app), vec![1, 6, 2]);
     keys(&mut app, "OP");
     assert_eq!(ids(&app), vec![1, 6, 2]);
     code(&mut app, KeyCode::Backspace);
-    assert_eq!(app.filter, "SHO");
+    assert_eq!(app.table.filter, "SHO");
     code(&mut app, KeyCode::Enter);
-    assert_eq!(app.modal, None);
-    assert_eq!(app.filter, "SHO", "Enter keeps the filter");
+    assert_eq!(app.dialog, None);
+    assert_eq!(app.table.filter, "SHO", "Enter keeps the filter");
     assert_eq!(ids(&app), vec![1, 6, 2]);
 
     assert_eq!(apply_filter(&mut app, "WEB"), vec![3], "user");
@@ -244,19 +247,19 @@ fn filter_is_live_and_matches_every_text_column() {
     assert_eq!(apply_filter(&mut app, "Orders"), vec![2], "query");
     assert_eq!(apply_filter(&mut app, "SeLeCt"), vec![4, 2], "query");
     assert_eq!(apply_filter(&mut app, "no such thing"), Vec::<u64>::new());
-    assert_eq!(app.selected, None);
+    assert_eq!(app.table.selected, None);
 
     // Esc while typing clears the filter.
     key(&mut app, '/');
     code(&mut app, KeyCode::Esc);
-    assert_eq!(app.modal, None);
-    assert_eq!(app.filter, "");
+    assert_eq!(app.dialog, None);
+    assert_eq!(app.table.filter, "");
     assert_eq!(ids(&app).len(), 6);
 
     // Esc in the main view clears an applied filter too.
     apply_filter(&mut app, "web");
     code(&mut app, KeyCode::Esc);
-    assert_eq!(app.filter, "");
+    assert_eq!(app.table.filter, "");
     assert_eq!(ids(&app).len(), 6);
 }
 
@@ -268,8 +271,8 @@ fn typing_q_or_k_in_the_filter_is_text_not_a_command() {
         assert!(key(&mut app, c).is_empty());
     }
     assert_eq!(
-        app.modal,
-        Some(Modal::Filter {
+        app.dialog,
+        Some(Dialog::Filter {
             input: "qkIL?".into()
         })
     );
@@ -279,10 +282,10 @@ fn typing_q_or_k_in_the_filter_is_text_not_a_command() {
 fn i_hides_and_shows_idle_sessions() {
     let mut app = app_showing(mixed());
     key(&mut app, 'i');
-    assert!(app.hide_idle);
+    assert!(app.table.hide_idle);
     assert_eq!(ids(&app), vec![5, 4, 2]);
     key(&mut app, 'i');
-    assert!(!app.hide_idle);
+    assert!(!app.table.hide_idle);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
 }
 
@@ -299,9 +302,9 @@ fn selection_follows_the_session_across_refresh_and_resort() {
     };
     let mut app = app_showing(three(100, 50, 10));
     assert_eq!(ids(&app), vec![1, 2, 3]);
-    assert_eq!((app.cursor, app.selected), (0, Some(1)));
+    assert_eq!((app.table.cursor, app.table.selected), (0, Some(1)));
     key(&mut app, 'j');
-    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+    assert_eq!((app.table.cursor, app.table.selected), (1, Some(2)));
 
     // Session 2 now runs longest: it moves to the top and stays selected.
     feed(
@@ -315,19 +318,19 @@ fn selection_follows_the_session_across_refresh_and_resort() {
         ),
     );
     assert_eq!(ids(&app), vec![2, 1, 3]);
-    assert_eq!((app.cursor, app.selected), (0, Some(2)));
+    assert_eq!((app.table.cursor, app.table.selected), (0, Some(2)));
 
     // Sort by id: the selection moves with the row.
     for _ in 0..3 {
         key(&mut app, 's'); // State, Query, Id
     }
-    assert_eq!(app.sort.column, Column::Id);
+    assert_eq!(app.table.sort.column, Column::Id);
     assert_eq!(ids(&app), vec![1, 2, 3]);
-    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+    assert_eq!((app.table.cursor, app.table.selected), (1, Some(2)));
 
     // The last row goes away: the cursor stays in range.
     key(&mut app, 'G');
-    assert_eq!((app.cursor, app.selected), (2, Some(3)));
+    assert_eq!((app.table.cursor, app.table.selected), (2, Some(3)));
     let mut two = three(102, 501, 12);
     two.truncate(2);
     feed(
@@ -335,7 +338,7 @@ fn selection_follows_the_session_across_refresh_and_resort() {
         snapshot_at(two, 2, 200, t0() + Duration::from_secs(2), 3),
     );
     assert_eq!(ids(&app), vec![1, 2]);
-    assert_eq!((app.cursor, app.selected), (1, Some(2)));
+    assert_eq!((app.table.cursor, app.table.selected), (1, Some(2)));
     assert!(app.selected_session().is_some());
 
     // Everything goes away: no selection, and no kill of nothing.
@@ -343,32 +346,32 @@ fn selection_follows_the_session_across_refresh_and_resort() {
         &mut app,
         snapshot_at(Vec::new(), 0, 200, t0() + Duration::from_secs(3), 4),
     );
-    assert!(app.rows.is_empty());
-    assert_eq!((app.cursor, app.selected), (0, None));
+    assert!(app.table.rows.is_empty());
+    assert_eq!((app.table.cursor, app.table.selected), (0, None));
     key(&mut app, 'k');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(message(&app).contains("no session selected"));
     key(&mut app, 'j');
     code(&mut app, KeyCode::PageDown);
     key(&mut app, 'G');
-    assert_eq!((app.cursor, app.selected), (0, None));
+    assert_eq!((app.table.cursor, app.table.selected), (0, None));
 }
 
 #[test]
 fn movement_keys_stay_in_range() {
     let mut app = app_showing(mixed());
     code(&mut app, KeyCode::Up);
-    assert_eq!(app.cursor, 0);
+    assert_eq!(app.table.cursor, 0);
     code(&mut app, KeyCode::End);
-    assert_eq!((app.cursor, app.selected), (5, Some(3)));
+    assert_eq!((app.table.cursor, app.table.selected), (5, Some(3)));
     key(&mut app, 'j');
-    assert_eq!(app.cursor, 5);
+    assert_eq!(app.table.cursor, 5);
     code(&mut app, KeyCode::Home);
-    assert_eq!((app.cursor, app.selected), (0, Some(5)));
+    assert_eq!((app.table.cursor, app.table.selected), (0, Some(5)));
     code(&mut app, KeyCode::PageDown);
-    assert_eq!(app.cursor, 5);
+    assert_eq!(app.table.cursor, 5);
     code(&mut app, KeyCode::PageUp);
-    assert_eq!(app.cursor, 0);
+    assert_eq!(app.table.cursor, 0);
 }
 
 // --- pause and staleness ---------------------------------------------------
@@ -376,44 +379,52 @@ fn movement_keys_stay_in_range() {
 #[test]
 fn pause_keeps_the_view_and_resume_applies_the_newest() {
     let mut app = app_showing(mixed());
-    assert_eq!(app.history.len(), 1);
+    assert_eq!(app.data.history.len(), 1);
     key(&mut app, 'p');
-    assert!(app.paused);
+    assert!(app.data.paused);
 
     let later = t0() + Duration::from_secs(1);
     feed(
         &mut app,
         snapshot_at(mixed()[..2].to_vec(), 2, 200, later, 2),
     );
-    assert_eq!(app.snapshot.as_ref().unwrap().seq, 1, "the view is frozen");
-    assert_eq!(app.pending.as_ref().unwrap().seq, 2);
+    assert_eq!(
+        app.data.snapshot.as_ref().unwrap().seq,
+        1,
+        "the view is frozen"
+    );
+    assert_eq!(app.data.pending.as_ref().unwrap().seq, 2);
     assert_eq!(ids(&app).len(), 6);
-    assert_eq!(app.history.len(), 2, "history grows while paused");
+    assert_eq!(app.data.history.len(), 2, "history grows while paused");
 
     let later = t0() + Duration::from_secs(2);
     feed(
         &mut app,
         snapshot_at(mixed()[..3].to_vec(), 3, 200, later, 3),
     );
-    assert_eq!(app.snapshot.as_ref().unwrap().seq, 1);
-    assert_eq!(app.pending.as_ref().unwrap().seq, 3, "the newest waits");
-    assert_eq!(app.history.len(), 3);
+    assert_eq!(app.data.snapshot.as_ref().unwrap().seq, 1);
+    assert_eq!(
+        app.data.pending.as_ref().unwrap().seq,
+        3,
+        "the newest waits"
+    );
+    assert_eq!(app.data.history.len(), 3);
 
     key(&mut app, ' ');
-    assert!(!app.paused);
-    assert_eq!(app.snapshot.as_ref().unwrap().seq, 3);
-    assert!(app.pending.is_none());
+    assert!(!app.data.paused);
+    assert_eq!(app.data.snapshot.as_ref().unwrap().seq, 3);
+    assert!(app.data.pending.is_none());
     assert_eq!(ids(&app), vec![1, 2, 3]);
 
     // Space pauses too, p resumes.
     key(&mut app, ' ');
-    assert!(app.paused);
+    assert!(app.data.paused);
     let later = t0() + Duration::from_secs(3);
     feed(&mut app, snapshot_at(mixed(), 6, 200, later, 4));
-    assert_eq!(app.snapshot.as_ref().unwrap().seq, 3);
+    assert_eq!(app.data.snapshot.as_ref().unwrap().seq, 3);
     key(&mut app, 'p');
-    assert_eq!(app.snapshot.as_ref().unwrap().seq, 4);
-    assert_eq!(app.history.len(), 4);
+    assert_eq!(app.data.snapshot.as_ref().unwrap().seq, 4);
+    assert_eq!(app.data.history.len(), 4);
 }
 
 #[test]
@@ -424,18 +435,18 @@ fn down_and_old_snapshots_are_stale() {
 
     update(
         &mut app,
-        Event::Feed(Feed::Down {
+        Event::Feed(Feed::Down(Down {
             since: t0(),
             last_error: "Lost connection to server during query".into(),
             attempts: 2,
-        }),
+        })),
     );
     assert!(app.is_stale());
-    assert_eq!(app.down.as_ref().unwrap().attempts, 2);
+    assert_eq!(app.data.down.as_ref().unwrap().attempts, 2);
 
     let t1 = t0() + Duration::from_secs(1);
     feed(&mut app, snapshot_at(mixed(), 6, 200, t1, 2));
-    assert!(app.down.is_none());
+    assert!(app.data.down.is_none());
     assert!(!app.is_stale());
 
     // Interval 1 s: stale after 3 intervals + 1 s without a snapshot.
@@ -454,14 +465,14 @@ fn down_and_old_snapshots_are_stale() {
 fn no_snapshot_yet_is_not_stale_but_down_is() {
     let mut app = app_with(options());
     assert!(!app.is_stale());
-    assert!(app.rows.is_empty());
+    assert!(app.table.rows.is_empty());
     update(
         &mut app,
-        Event::Feed(Feed::Down {
+        Event::Feed(Feed::Down(Down {
             since: t0(),
             last_error: "Connection refused".into(),
             attempts: 1,
-        }),
+        })),
     );
     assert!(app.is_stale());
 }
@@ -472,40 +483,56 @@ fn no_snapshot_yet_is_not_stale_but_down_is() {
 fn t_tags_and_moves_down_and_t_upper_tags_all_shown() {
     let mut app = app_showing(mixed());
     key(&mut app, 't');
-    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![5]);
-    assert_eq!((app.cursor, app.selected), (1, Some(4)));
+    assert_eq!(app.table.tags.iter().copied().collect::<Vec<_>>(), vec![5]);
+    assert_eq!((app.table.cursor, app.table.selected), (1, Some(4)));
     key(&mut app, 't');
-    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![4, 5]);
-    assert_eq!(app.cursor, 2);
+    assert_eq!(
+        app.table.tags.iter().copied().collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert_eq!(app.table.cursor, 2);
     // t on a tagged session untags it.
     key(&mut app, 'g');
     key(&mut app, 't');
-    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![4]);
+    assert_eq!(app.table.tags.iter().copied().collect::<Vec<_>>(), vec![4]);
 
     key(&mut app, 'T');
-    assert_eq!(app.tags.len(), 6);
+    assert_eq!(app.table.tags.len(), 6);
     key(&mut app, 'T');
-    assert!(app.tags.is_empty(), "T untags when all shown are tagged");
+    assert!(
+        app.table.tags.is_empty(),
+        "T untags when all shown are tagged"
+    );
 
     // T tags only what is shown.
     apply_filter(&mut app, "shop");
     key(&mut app, 'T');
-    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![1, 2, 6]);
+    assert_eq!(
+        app.table.tags.iter().copied().collect::<Vec<_>>(),
+        vec![1, 2, 6]
+    );
     code(&mut app, KeyCode::Esc);
     key(&mut app, 'T');
-    assert_eq!(app.tags.len(), 6, "not all shown were tagged: tag all");
+    assert_eq!(
+        app.table.tags.len(),
+        6,
+        "not all shown were tagged: tag all"
+    );
 
     // Tags of sessions that are gone are dropped.
     let t1 = t0() + Duration::from_secs(1);
     feed(&mut app, snapshot_at(mixed()[..2].to_vec(), 2, 200, t1, 2));
-    assert_eq!(app.tags.iter().copied().collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        app.table.tags.iter().copied().collect::<Vec<_>>(),
+        vec![1, 2]
+    );
 }
 
 #[test]
 fn k_with_tags_previews_the_tagged_and_refuses_protected_ones() {
     let mut app = app_showing(mixed_with_own());
     key(&mut app, 'T');
-    assert_eq!(app.tags.len(), 7);
+    assert_eq!(app.table.tags.len(), 7);
     key(&mut app, 'k');
     let p = plan(&app);
     assert_eq!(p.kind, PlanKind::Tagged);
@@ -538,18 +565,18 @@ fn k_with_tags_previews_the_tagged_and_refuses_protected_ones() {
 fn selected_own_connection_or_system_thread_is_refused() {
     let mut app = app_showing(mixed_with_own());
     // The system thread runs longest: it is the first row.
-    assert_eq!(app.selected, Some(5));
+    assert_eq!(app.table.selected, Some(5));
     key(&mut app, 'k');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(
         message(&app).contains("cannot be killed"),
         "{}",
         message(&app)
     );
     key(&mut app, 'G');
-    assert_eq!(app.selected, Some(OWN_ID));
+    assert_eq!(app.table.selected, Some(OWN_ID));
     key(&mut app, 'k');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(
         message(&app).contains("own connection"),
         "{}",
@@ -563,7 +590,7 @@ fn selected_own_connection_or_system_thread_is_refused() {
 fn k_previews_the_selected_session_and_y_sends_one_kill() {
     let mut app = app_showing(mixed());
     key(&mut app, 'j'); // session 4
-    assert_eq!(app.selected, Some(4));
+    assert_eq!(app.table.selected, Some(4));
     key(&mut app, 'k');
     let p = plan(&app);
     assert_eq!(p.kind, PlanKind::Selected);
@@ -572,22 +599,22 @@ fn k_previews_the_selected_session_and_y_sends_one_kill() {
     assert!(p.refused.is_empty());
 
     assert!(key(&mut app, 'n').is_empty());
-    assert_eq!(app.modal, None);
-    assert!(app.kill.is_none());
+    assert_eq!(app.dialog, None);
+    assert!(app.kills.running.is_none());
     assert!(message(&app).contains("cancelled"));
 
     key(&mut app, 'k');
     assert!(code(&mut app, KeyCode::Esc).is_empty());
-    assert_eq!(app.modal, None);
-    assert!(app.kill.is_none());
+    assert_eq!(app.dialog, None);
+    assert!(app.kills.running.is_none());
 
     // Other keys leave the dialog open.
     key(&mut app, 'k');
     assert!(key(&mut app, 'j').is_empty());
-    assert!(matches!(app.modal, Some(Modal::Confirm(_))));
+    assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
 
     let effects = key(&mut app, 'y');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert_eq!(effects.len(), 1);
     match &effects[0] {
         Effect::Send(Command::Kill {
@@ -600,7 +627,7 @@ fn k_previews_the_selected_session_and_y_sends_one_kill() {
             assert_eq!(targets.len(), 1);
             assert_eq!(targets[0].session.id, 4);
             assert_eq!(targets[0].session.user, "report");
-            let run = app.kill.unwrap();
+            let run = app.kills.running.unwrap();
             assert_eq!(run.request, *request);
             assert_eq!(run.total, 1);
         }
@@ -609,7 +636,7 @@ fn k_previews_the_selected_session_and_y_sends_one_kill() {
 
     // One batch at a time.
     key(&mut app, 'k');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(message(&app).contains("still running"));
 }
 
@@ -618,9 +645,9 @@ fn x_stops_queries_and_refuses_idle_sessions() {
     let mut app = app_showing(mixed());
     key(&mut app, 'j');
     key(&mut app, 'j'); // session 1, Sleep
-    assert_eq!(app.selected, Some(1));
+    assert_eq!(app.table.selected, Some(1));
     assert!(key(&mut app, 'x').is_empty());
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     let m = app.message.clone().unwrap();
     assert_eq!(m.level, Level::Warn);
     assert!(m.text.contains("idle"), "{}", m.text);
@@ -647,17 +674,17 @@ fn enter_opens_detail_and_k_there_previews() {
     let mut app = app_showing(mixed());
     key(&mut app, 'j');
     code(&mut app, KeyCode::Enter);
-    assert_eq!(app.modal, Some(Modal::Detail { id: 4, scroll: 0 }));
+    assert_eq!(app.dialog, Some(Dialog::Detail { id: 4, scroll: 0 }));
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Up);
-    assert_eq!(app.modal, Some(Modal::Detail { id: 4, scroll: 1 }));
+    assert_eq!(app.dialog, Some(Dialog::Detail { id: 4, scroll: 1 }));
     key(&mut app, 'k');
     assert_eq!(target_ids(&app), vec![4]);
     key(&mut app, 'n');
     code(&mut app, KeyCode::Enter);
     code(&mut app, KeyCode::Esc);
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
 }
 
 // --- idle and long kills ---------------------------------------------------
@@ -708,8 +735,8 @@ fn upper_i_previews_idle_sessions_and_plus_minus_walk_the_ladder() {
 
     // Confirming nothing sends nothing.
     assert!(key(&mut app, 'y').is_empty());
-    assert_eq!(app.modal, None);
-    assert!(app.kill.is_none());
+    assert_eq!(app.dialog, None);
+    assert!(app.kills.running.is_none());
     assert!(message(&app).contains("nothing to kill"));
 }
 
@@ -760,7 +787,7 @@ fn read_only_opens_no_kill_dialog() {
     for c in ['k', 'x', 'I', 'L'] {
         app.message = None;
         assert!(key(&mut app, c).is_empty());
-        assert_eq!(app.modal, None, "{c} opened a dialog");
+        assert_eq!(app.dialog, None, "{c} opened a dialog");
         assert!(
             message(&app).contains("read-only"),
             "{c}: {}",
@@ -769,7 +796,7 @@ fn read_only_opens_no_kill_dialog() {
     }
     key(&mut app, 'T');
     key(&mut app, 'k');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(message(&app).contains("read-only"));
 }
 
@@ -778,14 +805,14 @@ fn no_kill_dialog_while_disconnected() {
     let mut app = app_showing(mixed());
     update(
         &mut app,
-        Event::Feed(Feed::Down {
+        Event::Feed(Feed::Down(Down {
             since: t0(),
             last_error: "gone".into(),
             attempts: 1,
-        }),
+        })),
     );
     key(&mut app, 'I');
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     assert!(message(&app).contains("not connected"));
 }
 
@@ -801,7 +828,7 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
         [Effect::Send(Command::Kill { request, .. })] => *request,
         other => panic!("expected one kill, got {other:?}"),
     };
-    let run = app.kill.unwrap();
+    let run = app.kills.running.unwrap();
     assert_eq!(run.total, 5);
     assert_eq!(run.tally, KillTally::default());
 
@@ -819,7 +846,7 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
             tally,
         }),
     );
-    assert_eq!(app.kill.unwrap().tally, tally);
+    assert_eq!(app.kills.running.unwrap().tally, tally);
     // A reply for another request changes nothing.
     update(
         &mut app,
@@ -832,7 +859,7 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
             },
         }),
     );
-    assert_eq!(app.kill.unwrap().tally, tally);
+    assert_eq!(app.kills.running.unwrap().tally, tally);
 
     let done = KillTally {
         killed: 3,
@@ -850,8 +877,8 @@ fn kill_progress_and_done_update_the_run_and_say_how_it_went() {
         }),
     );
     assert!(effects.is_empty());
-    assert!(app.kill.is_none());
-    assert!(app.tags.is_empty());
+    assert!(app.kills.running.is_none());
+    assert!(app.table.tags.is_empty());
     let m = app.message.clone().unwrap();
     assert_eq!(m.level, Level::Info);
     assert!(m.text.starts_with("killed 3, skipped 1"), "{}", m.text);
@@ -869,7 +896,7 @@ fn a_failed_kill_is_an_error_with_its_reason() {
     key(&mut app, 'j');
     key(&mut app, 'x');
     key(&mut app, 'y');
-    let request = app.kill.unwrap().request;
+    let request = app.kills.running.unwrap().request;
     update(
         &mut app,
         Event::Reply(Reply::KillDone {
@@ -888,40 +915,40 @@ fn a_failed_kill_is_an_error_with_its_reason() {
     assert_eq!(m.level, Level::Error);
     assert!(m.text.contains("failed 1"), "{}", m.text);
     assert!(m.text.ends_with("not owner of thread"), "{}", m.text);
-    assert!(app.kill.is_none());
+    assert!(app.kills.running.is_none());
 }
 
 // --- grouped views ---------------------------------------------------------
 
 fn group_keys(app: &App) -> Vec<String> {
-    app.groups.iter().map(|g| g.key.clone()).collect()
+    app.table.groups.iter().map(|g| g.key.clone()).collect()
 }
 
 #[test]
 fn tab_cycles_the_views_and_groups_are_computed() {
     let mut app = app_showing(mixed());
-    assert_eq!(app.view, View::Sessions);
+    assert_eq!(app.table.view, View::Sessions);
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Groups(GroupBy::User));
+    assert_eq!(app.table.view, View::Groups(GroupBy::User));
     assert_eq!(
         group_keys(&app),
         vec!["app", "event_scheduler", "report", "web"]
     );
-    let app_group = &app.groups[0];
+    let app_group = &app.table.groups[0];
     assert_eq!((app_group.sessions, app_group.sleeping), (3, 2));
-    assert_eq!(app.selected_group.as_deref(), Some("app"));
+    assert_eq!(app.table.selected_group.as_deref(), Some("app"));
 
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Groups(GroupBy::Host));
+    assert_eq!(app.table.view, View::Groups(GroupBy::Host));
     assert_eq!(
         group_keys(&app),
         vec!["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "localhost"]
     );
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Groups(GroupBy::Db));
+    assert_eq!(app.table.view, View::Groups(GroupBy::Db));
     assert_eq!(group_keys(&app), vec!["shop", "(none)", "blog", "dw"]);
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Sessions);
+    assert_eq!(app.table.view, View::Sessions);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
 }
 
@@ -931,12 +958,12 @@ fn enter_on_a_group_scopes_the_sessions_exactly() {
     sessions.push(session(7, "appadmin", "10.0.0.9:1", "Sleep", 10, ""));
     let mut app = app_showing(sessions);
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.selected_group.as_deref(), Some("app"));
+    assert_eq!(app.table.selected_group.as_deref(), Some("app"));
     code(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Sessions);
-    assert_eq!(app.scope, Some((GroupBy::User, "app".to_string())));
+    assert_eq!(app.table.view, View::Sessions);
+    assert_eq!(app.table.scope, Some((GroupBy::User, "app".to_string())));
     assert_eq!(ids(&app), vec![1, 6, 2], "appadmin is not app");
-    assert_eq!(app.selected, Some(1));
+    assert_eq!(app.table.selected, Some(1));
 
     // The scope holds across a refresh.
     let t1 = t0() + Duration::from_secs(1);
@@ -946,14 +973,14 @@ fn enter_on_a_group_scopes_the_sessions_exactly() {
     assert_eq!(ids(&app), vec![1, 6, 2]);
 
     code(&mut app, KeyCode::Esc);
-    assert_eq!(app.scope, None);
+    assert_eq!(app.table.scope, None);
     assert_eq!(ids(&app).len(), 7);
 
     // By host: the port is not part of the key.
     code(&mut app, KeyCode::Tab);
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Groups(GroupBy::Host));
-    assert_eq!(app.selected_group.as_deref(), Some("10.0.0.1"));
+    assert_eq!(app.table.view, View::Groups(GroupBy::Host));
+    assert_eq!(app.table.selected_group.as_deref(), Some("10.0.0.1"));
     code(&mut app, KeyCode::Enter);
     assert_eq!(ids(&app), vec![1, 2]);
 }
@@ -966,12 +993,12 @@ fn tagging_in_a_grouped_view_after_sessions_went_away_does_not_panic() {
     feed(&mut app, snapshot_at(mixed()[..1].to_vec(), 1, 200, t1, 2));
     key(&mut app, 'T');
     key(&mut app, 't');
-    assert!(app.tags.is_empty(), "no sessions are shown to tag");
+    assert!(app.table.tags.is_empty(), "no sessions are shown to tag");
     assert!(message(&app).contains("sessions view"), "{}", message(&app));
     code(&mut app, KeyCode::Tab);
     code(&mut app, KeyCode::Tab);
     code(&mut app, KeyCode::Tab);
-    assert_eq!(app.view, View::Sessions);
+    assert_eq!(app.table.view, View::Sessions);
     assert_eq!(ids(&app), vec![1]);
 }
 
@@ -989,7 +1016,7 @@ fn s_in_a_grouped_view_sorts_groups() {
     key(&mut app, 'S');
     assert_eq!(group_keys(&app)[0], "web");
     assert_eq!(
-        app.sort.column,
+        app.table.sort.column,
         Column::Time,
         "the sessions sort is untouched"
     );
@@ -1001,12 +1028,12 @@ fn s_in_a_grouped_view_sorts_groups() {
 fn help_opens_and_any_key_closes_it() {
     let mut app = app_showing(mixed());
     key(&mut app, '?');
-    assert_eq!(app.modal, Some(Modal::Help { scroll: 0 }));
+    assert_eq!(app.dialog, Some(Dialog::Help { scroll: 0 }));
     assert!(key(&mut app, 'q').is_empty(), "q closes help, not the app");
-    assert_eq!(app.modal, None);
+    assert_eq!(app.dialog, None);
     key(&mut app, '?');
     key(&mut app, 'k');
-    assert_eq!(app.modal, None, "k closes help, no kill dialog");
+    assert_eq!(app.dialog, None, "k closes help, no kill dialog");
 }
 
 #[test]
@@ -1031,25 +1058,225 @@ fn q_and_ctrl_c_quit() {
 fn findings_are_computed_per_snapshot() {
     let mut app = app_showing(mixed());
     assert!(
-        !app.findings.iter().any(|f| f.kind == FindingKind::Leak),
+        !app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak),
         "{:?}",
-        app.findings
+        app.data.findings
     );
     let mut leak = leaky(100);
     leak.extend(mixed());
     let t1 = t0() + Duration::from_secs(1);
     feed(&mut app, snapshot_at(leak, 26, 200, t1, 2));
     let f = app
+        .data
         .findings
         .iter()
         .find(|f| f.kind == FindingKind::Leak)
         .expect("a leak finding");
     assert!(f.title.contains("20 sessions"), "{}", f.title);
     assert!(f.title.contains("leaky"), "{}", f.title);
-    assert!(f.fix.iter().any(|s| s.key.as_deref() == Some("I")));
+    assert!(f.fix.iter().any(|s| keymap::step_key(s) == Some("I")));
 
     // The leak is gone in the next snapshot: so is the finding.
     let t2 = t1 + Duration::from_secs(1);
     feed(&mut app, snapshot_at(mixed(), 6, 200, t2, 3));
-    assert!(!app.findings.iter().any(|f| f.kind == FindingKind::Leak));
+    assert!(
+        !app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak)
+    );
+}
+
+// --- every binding of every mode -------------------------------------------
+
+/// Presses `k` as a terminal reports it.
+fn press(app: &mut App, k: keymap::Key) -> Vec<Effect> {
+    let ev = match k {
+        keymap::Key::Char(c) => return key(app, c),
+        keymap::Key::Ctrl(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL),
+        keymap::Key::Code(c) => KeyEvent::new(c, KeyModifiers::NONE),
+    };
+    update(app, Event::Key(ev))
+}
+
+/// Presses the first key of `action` in `mode`.
+fn act(app: &mut App, mode: Mode, action: Action) -> Vec<Effect> {
+    let b = keymap::binding(mode, action).expect("a bound action");
+    press(app, b.keys[0])
+}
+
+/// [`mixed`] on screen with session 4 (a running query) selected, and
+/// `mode` open: the filter holds "ap", the kill preview is `I`'s.
+fn app_in(mode: Mode) -> App {
+    let mut app = app_showing(mixed());
+    act(&mut app, Mode::Table, Action::Down);
+    assert_eq!(app.table.selected, Some(4));
+    let opener = match mode {
+        Mode::Table => None,
+        Mode::Filter => Some(Action::Filter),
+        Mode::Confirm => Some(Action::KillIdle),
+        Mode::Detail => Some(Action::Detail),
+        Mode::Help => Some(Action::Help),
+        Mode::Diagnosis => Some(Action::Diagnosis),
+    };
+    if let Some(a) = opener {
+        act(&mut app, Mode::Table, a);
+    }
+    if mode == Mode::Filter {
+        keys(&mut app, "ap");
+    }
+    assert_eq!(app.mode(), mode);
+    app
+}
+
+fn scroll_of(app: &App) -> Option<u16> {
+    match &app.dialog {
+        Some(Dialog::Help { scroll })
+        | Some(Dialog::Detail { scroll, .. })
+        | Some(Dialog::Diagnosis { scroll }) => Some(*scroll),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_dialog_key_does_what_its_binding_says() {
+    for mode in Mode::ALL.into_iter().filter(|m| *m != Mode::Table) {
+        for b in mode.bindings() {
+            for k in b.all_keys() {
+                let what = format!("{mode:?} {k:?} {:?}", b.action);
+                let mut app = app_in(mode);
+                if scroll_of(&app).is_some() {
+                    act(&mut app, mode, Action::PageDown);
+                    assert_eq!(scroll_of(&app), Some(10), "{what}");
+                }
+                let effects = press(&mut app, k);
+                match b.action {
+                    Action::Quit => {
+                        assert!(matches!(effects[..], [Effect::Quit]), "{what}");
+                        continue;
+                    }
+                    Action::Confirm => {
+                        assert!(
+                            matches!(effects[..], [Effect::Send(Command::Kill { .. })]),
+                            "{what}"
+                        );
+                        assert!(app.kills.running.is_some(), "{what}");
+                    }
+                    _ => assert!(effects.is_empty(), "{what}"),
+                }
+                match b.action {
+                    Action::Close | Action::Confirm => assert_eq!(app.dialog, None, "{what}"),
+                    Action::Cancel => {
+                        assert_eq!(app.dialog, None, "{what}");
+                        assert!(message(&app).contains("cancelled"), "{what}");
+                    }
+                    Action::ApplyFilter => {
+                        assert_eq!(app.dialog, None, "{what}");
+                        assert_eq!(app.table.filter, "ap", "{what}");
+                    }
+                    Action::ClearInput => {
+                        assert_eq!(app.dialog, None, "{what}");
+                        assert_eq!(app.table.filter, "", "{what}");
+                    }
+                    Action::DeleteChar => {
+                        assert_eq!(app.table.filter, "a", "{what}");
+                        assert_eq!(app.mode(), Mode::Filter, "{what}");
+                    }
+                    Action::ThresholdUp => {
+                        assert_eq!(plan(&app).threshold, Duration::from_secs(600), "{what}")
+                    }
+                    Action::ThresholdDown => {
+                        assert_eq!(plan(&app).threshold, Duration::from_secs(120), "{what}")
+                    }
+                    Action::Up => assert_eq!(scroll_of(&app), Some(9), "{what}"),
+                    Action::Down => assert_eq!(scroll_of(&app), Some(11), "{what}"),
+                    Action::PageUp => assert_eq!(scroll_of(&app), Some(0), "{what}"),
+                    Action::PageDown => assert_eq!(scroll_of(&app), Some(20), "{what}"),
+                    Action::KillConnection | Action::KillQuery => {
+                        assert_eq!(target_ids(&app), vec![4], "{what}");
+                        let mode = if b.action == Action::KillQuery {
+                            KillMode::Query
+                        } else {
+                            KillMode::Connection
+                        };
+                        assert_eq!(plan(&app).mode, mode, "{what}");
+                    }
+                    Action::KillIdle => assert_eq!(plan(&app).kind, PlanKind::Idle, "{what}"),
+                    Action::KillLong => assert_eq!(plan(&app).kind, PlanKind::Long, "{what}"),
+                    other => panic!("{what}: no check for {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_outside_a_dialog_table_type_close_or_do_nothing() {
+    let mut app = app_in(Mode::Filter);
+    keys(&mut app, "q?k");
+    assert_eq!(app.table.filter, "apq?k", "typed into the filter");
+    assert_eq!(app.mode(), Mode::Filter);
+
+    let mut app = app_in(Mode::Confirm);
+    assert!(key(&mut app, 'j').is_empty());
+    assert_eq!(app.mode(), Mode::Confirm, "a preview waits for y or n");
+
+    for mode in [Mode::Detail, Mode::Help, Mode::Diagnosis] {
+        let mut app = app_in(mode);
+        assert!(key(&mut app, 'j').is_empty());
+        assert_eq!(app.mode(), Mode::Table, "{mode:?} closes on another key");
+    }
+}
+
+#[test]
+fn every_table_key_does_what_its_binding_says() {
+    for b in Mode::Table.bindings() {
+        for k in b.all_keys() {
+            let what = format!("{k:?} {:?}", b.action);
+            let mut app = app_in(Mode::Table);
+            // Three rows (1, 6, 2), the cursor on the last.
+            assert_eq!(apply_filter(&mut app, "app"), vec![1, 6, 2], "{what}");
+            act(&mut app, Mode::Table, Action::Bottom);
+            assert_eq!(app.table.selected, Some(2), "{what}");
+            let sort = app.table.sort;
+            let effects = press(&mut app, k);
+            if b.action == Action::Quit {
+                assert!(matches!(effects[..], [Effect::Quit]), "{what}");
+                continue;
+            }
+            assert!(effects.is_empty(), "{what}");
+            let dialog = app.mode();
+            match b.action {
+                Action::Up => assert_eq!(app.table.cursor, 1, "{what}"),
+                Action::Down | Action::PageDown | Action::Bottom => {
+                    assert_eq!(app.table.cursor, 2, "{what}")
+                }
+                Action::PageUp | Action::Top => assert_eq!(app.table.cursor, 0, "{what}"),
+                Action::NextSort => assert_ne!(app.table.sort.column, sort.column, "{what}"),
+                Action::ReverseSort => {
+                    assert_eq!(app.table.sort.descending, !sort.descending, "{what}")
+                }
+                Action::Filter => assert_eq!(dialog, Mode::Filter, "{what}"),
+                Action::ClearFilter => assert_eq!(ids(&app).len(), 6, "{what}"),
+                Action::ToggleIdle => assert!(app.table.hide_idle, "{what}"),
+                Action::Detail => assert_eq!(dialog, Mode::Detail, "{what}"),
+                Action::Pause => assert!(app.data.paused, "{what}"),
+                Action::Help => assert_eq!(dialog, Mode::Help, "{what}"),
+                Action::NextView => {
+                    assert_eq!(app.table.view, View::Groups(GroupBy::User), "{what}")
+                }
+                Action::Diagnosis => assert_eq!(dialog, Mode::Diagnosis, "{what}"),
+                Action::KillConnection | Action::KillQuery | Action::KillIdle => {
+                    assert_eq!(dialog, Mode::Confirm, "{what}")
+                }
+                Action::KillLong => assert_eq!(dialog, Mode::Confirm, "{what}"),
+                Action::Tag => assert!(app.table.tags.contains(&2), "{what}"),
+                Action::TagAll => assert_eq!(app.table.tags.len(), 3, "{what}"),
+                other => panic!("{what}: no check for {other:?}"),
+            }
+        }
+    }
 }

@@ -127,7 +127,7 @@ fn next_snapshot(feed: &Receiver<Feed>, within: Duration) -> Arc<Snapshot> {
         let left = deadline.saturating_duration_since(Instant::now());
         match feed.recv_timeout(left) {
             Ok(Feed::Snapshot(s)) => return s,
-            Ok(Feed::Down { .. }) => {}
+            Ok(Feed::Down(_)) => {}
             Err(e) => panic!("no snapshot within {within:?}: {e}"),
         }
     }
@@ -782,7 +782,7 @@ mod poller_thread {
         let mut back = None;
         while Instant::now() < deadline && back.is_none() {
             match handle.feed.recv_timeout(Duration::from_millis(200)) {
-                Ok(Feed::Down { last_error, .. }) => down_error = Some(last_error),
+                Ok(Feed::Down(down)) => down_error = Some(down.last_error),
                 Ok(Feed::Snapshot(s)) if down_error.is_some() => back = Some(s),
                 Ok(Feed::Snapshot(_)) | Err(_) => {}
             }

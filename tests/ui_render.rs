@@ -7,9 +7,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use conntop::app::keymap::{BINDINGS, DIALOG_KEYS};
+use conntop::app::keymap::{self, Action, Mode};
 use conntop::app::{App, Event, Options, update};
-use conntop::command::{Feed, KillTally, Reply};
+use conntop::command::{Down, Feed, KillTally, Reply};
+use conntop::groups::GroupSort;
 use conntop::snapshot::{Session, Snapshot};
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
@@ -172,9 +173,9 @@ fn normal_load_at_120x40() {
     shows(&l, "web");
 
     let footer = &l[39];
-    for b in BINDINGS {
-        if let Some(word) = b.footer {
-            let k = b.label.split(' ').next().unwrap();
+    for b in Mode::Table.bindings() {
+        if let Some(word) = b.hint {
+            let k = b.first_key();
             assert!(
                 footer.contains(&format!("{k} {word}")),
                 "{k} {word}: {footer}"
@@ -253,11 +254,11 @@ fn reconnecting_shows_the_error_and_stale() {
     update(&mut app, Event::Tick(t0() + Duration::from_secs(7)));
     update(
         &mut app,
-        Event::Feed(Feed::Down {
+        Event::Feed(Feed::Down(Down {
             since: t0() + Duration::from_secs(2),
             last_error: "Can't connect to server on '10.0.0.5' (111)".into(),
             attempts: 3,
-        }),
+        })),
     );
     let l = screen(&app, 120, 40);
     assert!(l[0].contains("RECONNECTING 5s (attempt 3)"), "{}", l[0]);
@@ -452,12 +453,23 @@ fn help_lists_every_binding() {
     key(&mut app, '?');
     let l = screen(&app, 120, 40);
     shows(&l, "Keys (any key closes)");
-    for b in BINDINGS {
-        let want = format!("{:<10}{}", b.label, b.help);
+    for b in Mode::Table.bindings() {
+        let want = format!("{:<12}{}", b.label(), b.help);
         shows(&l, &want);
     }
-    for (k, what) in DIALOG_KEYS {
-        shows(&l, &format!("{k:<10}{what}"));
+    shows(&l, "In dialogs");
+    for mode in [Mode::Filter, Mode::Confirm, Mode::Detail, Mode::Diagnosis] {
+        let want = format!("{:<14}{}", mode.name(), keymap::hint_line(mode, |_| true));
+        shows(&l, &want);
+    }
+    // Every key of a dialog binding with a hint is on its line.
+    for mode in [Mode::Filter, Mode::Confirm, Mode::Detail, Mode::Diagnosis] {
+        let line = find(&l, &format!("  {:<14}", mode.name())).unwrap();
+        for b in mode.bindings().iter().filter(|b| b.hint.is_some()) {
+            for k in b.keys {
+                assert!(line.contains(k.label()), "{mode:?} {k:?}: {line}");
+            }
+        }
     }
     key(&mut app, 'x');
     hides(&screen(&app, 120, 40), "Keys (any key closes)");
@@ -638,7 +650,7 @@ fn footer_shows_filter_input_progress_and_messages() {
     key(&mut app, 'T');
     key(&mut app, 'k');
     code(&mut app, KeyCode::Enter);
-    let request = app.kill.unwrap().request;
+    let request = app.kills.running.unwrap().request;
     update(
         &mut app,
         Event::Reply(Reply::KillProgress {
@@ -674,4 +686,102 @@ fn footer_shows_filter_input_progress_and_messages() {
     );
     let l = screen(&app, 120, 40);
     assert!(l[39].starts_with("killed 2, skipped 1"), "{}", l[39]);
+}
+
+// --- group sorts -----------------------------------------------------------
+
+/// Sorts the grouped view by `sort` (with `s`), draws it, and checks the
+/// header marks exactly `column` with the sort's arrow, then `S` flips it.
+#[track_caller]
+fn group_header_marks(sort: GroupSort, column: &str) {
+    let mut app = app_showing(idle_load(), true);
+    code(&mut app, KeyCode::Tab);
+    let next_sort = keymap::key(Action::NextSort).chars().next().unwrap();
+    for _ in 0..GroupSort::ALL.len() {
+        if app.table.group_sort.by == sort {
+            break;
+        }
+        key(&mut app, next_sort);
+    }
+    assert_eq!(app.table.group_sort.by, sort);
+    for _ in 0..2 {
+        let arrow = if app.table.group_sort.descending {
+            '▼'
+        } else {
+            '▲'
+        };
+        let l = screen(&app, 120, 40);
+        let header = find(&l, "Oldest idle").expect("the group header");
+        assert!(
+            header.contains(&format!("{column}{arrow}")),
+            "{sort:?}: {header}"
+        );
+        let arrows = header.chars().filter(|c| matches!(c, '▼' | '▲')).count();
+        assert_eq!(arrows, 1, "{sort:?}: {header}");
+        key(
+            &mut app,
+            keymap::key(Action::ReverseSort).chars().next().unwrap(),
+        );
+    }
+}
+
+#[test]
+fn group_sort_by_key_marks_the_key_column() {
+    group_header_marks(GroupSort::Key, "user");
+}
+
+#[test]
+fn group_sort_by_sessions_marks_its_column() {
+    group_header_marks(GroupSort::Sessions, "Sessions");
+}
+
+#[test]
+fn group_sort_by_sleeping_marks_its_column() {
+    group_header_marks(GroupSort::Sleeping, "Sleeping");
+}
+
+#[test]
+fn group_sort_by_active_marks_its_column() {
+    group_header_marks(GroupSort::Active, "Active");
+}
+
+#[test]
+fn group_sort_by_oldest_idle_marks_its_column() {
+    group_header_marks(GroupSort::OldestIdle, "Oldest idle");
+}
+
+#[test]
+fn group_sort_by_longest_running_marks_its_column() {
+    group_header_marks(GroupSort::LongestRunning, "Longest run");
+}
+
+#[test]
+fn group_sort_by_share_marks_its_column() {
+    group_header_marks(GroupSort::Share, "% of max");
+}
+
+// --- hints come from the binding tables ------------------------------------
+
+#[test]
+fn dialog_hint_lines_are_their_binding_tables() {
+    let mut app = app_showing(snapshot(leaky(1), 20, 200), true);
+    code(&mut app, KeyCode::Enter);
+    shows(
+        &screen(&app, 120, 40),
+        &keymap::hint_line(Mode::Detail, |_| true),
+    );
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, 'd');
+    shows(
+        &screen(&app, 120, 40),
+        &keymap::hint_line(Mode::Diagnosis, |_| true),
+    );
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, '/');
+    let l = screen(&app, 120, 40);
+    let footer = l[39].trim_end();
+    assert!(
+        footer.ends_with(&keymap::hint_line(Mode::Filter, |_| true)),
+        "{footer}"
+    );
 }

@@ -1,20 +1,42 @@
-//! The one keymap table: key handling, the footer and the help overlay are
-//! all generated from [`BINDINGS`], so help can never drift from the keys.
+//! Keys by mode: each [`Mode`] has its own binding table of key -> [`Action`]
+//! (the tables are data, in `bindings`). The key handler, the footer, the
+//! help overlay and every hint line are generated from them through this
+//! module, so what the screen says can never drift from what the keys do.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub use crate::action::Action;
+use crate::findings::FixStep;
 
-/// A key as written in the table.
+use super::bindings;
+
+/// A key as written in a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
+    /// A character typed without Ctrl (Shift is part of the character: `I`).
     Char(char),
+    /// Ctrl and a lower-case letter.
     Ctrl(char),
+    /// A named key.
     Code(KeyCode),
 }
 
+/// One-character labels of the printable ASCII characters, `!` to `~`.
+const ASCII: &str = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+/// The label of a key that has none.
+pub const NO_LABEL: &str = "<?>";
+
+/// Labels of Ctrl and a letter.
+const CTRL: [&str; 26] = [
+    "Ctrl-A", "Ctrl-B", "Ctrl-C", "Ctrl-D", "Ctrl-E", "Ctrl-F", "Ctrl-G", "Ctrl-H", "Ctrl-I",
+    "Ctrl-J", "Ctrl-K", "Ctrl-L", "Ctrl-M", "Ctrl-N", "Ctrl-O", "Ctrl-P", "Ctrl-Q", "Ctrl-R",
+    "Ctrl-S", "Ctrl-T", "Ctrl-U", "Ctrl-V", "Ctrl-W", "Ctrl-X", "Ctrl-Y", "Ctrl-Z",
+];
+
 impl Key {
-    fn matches(self, ev: &KeyEvent) -> bool {
+    /// Does the terminal event press this key?
+    pub fn matches(self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         match self {
             Key::Char(c) => !ctrl && ev.code == KeyCode::Char(c),
@@ -22,24 +44,78 @@ impl Key {
             Key::Code(code) => ev.code == code,
         }
     }
+
+    /// How the key is written: `k`, `Space`, `Ctrl-C`, `↑`, `PgUp`;
+    /// [`NO_LABEL`] for a key without one (a test keeps those out of the tables).
+    pub fn label(self) -> &'static str {
+        match self {
+            Key::Char(' ') => "Space",
+            Key::Char(c) if c.is_ascii_graphic() => {
+                let i = c as usize - '!' as usize;
+                ASCII.get(i..i + 1).unwrap_or(NO_LABEL)
+            }
+            Key::Ctrl(c) if c.is_ascii_lowercase() => CTRL[c as usize - 'a' as usize],
+            Key::Code(code) => match code {
+                KeyCode::Up => "↑",
+                KeyCode::Down => "↓",
+                KeyCode::PageUp => "PgUp",
+                KeyCode::PageDown => "PgDn",
+                KeyCode::Home => "Home",
+                KeyCode::End => "End",
+                KeyCode::Enter => "Enter",
+                KeyCode::Esc => "Esc",
+                KeyCode::Tab => "Tab",
+                KeyCode::Backspace => "Backspace",
+                _ => NO_LABEL,
+            },
+            _ => NO_LABEL,
+        }
+    }
 }
 
-/// One row of the keymap.
+/// One row of a binding table.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
+    /// The keys, as help and hints show them (the footer shows the first).
     pub keys: &'static [Key],
-    /// How the keys are written in help ("j ↓").
-    pub label: &'static str,
+    /// More keys that do the same, accepted but left out of hints (`Y` for `y`).
+    pub also: &'static [Key],
     pub action: Action,
-    /// What it does, for help.
+    /// Short word for the footer and hint lines; `None` keeps it out of them.
+    pub hint: Option<&'static str>,
+    /// What it does, for the help overlay (table bindings).
     pub help: &'static str,
-    /// Short word for the footer; `None` keeps it out of the footer.
-    pub footer: Option<&'static str>,
-    /// Help section.
+    /// Help section (table bindings).
     pub section: Section,
 }
 
-/// Help sections, in display order.
+impl Binding {
+    /// The keys as help writes them: `↓ j`.
+    pub fn label(&self) -> String {
+        join(self.keys, " ")
+    }
+
+    /// The first key's label: `↓`.
+    pub fn first_key(&self) -> &'static str {
+        self.keys.first().map_or(NO_LABEL, |k| k.label())
+    }
+
+    /// Is `ev` one of this binding's keys?
+    pub fn matches(&self, ev: &KeyEvent) -> bool {
+        self.keys.iter().chain(self.also).any(|k| k.matches(ev))
+    }
+
+    /// Every key, the accepted extra ones included.
+    pub fn all_keys(&self) -> impl Iterator<Item = Key> {
+        self.keys.iter().chain(self.also).copied()
+    }
+}
+
+fn join(keys: &[Key], sep: &str) -> String {
+    keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(sep)
+}
+
+/// Help sections of the table bindings, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Move,
@@ -68,242 +144,274 @@ impl Section {
     ];
 }
 
-use Key::{Char, Code, Ctrl};
-
-/// The keymap of the main view. Dialogs (filter input, confirmation) have
-/// their own few keys, listed in [`DIALOG_KEYS`].
-pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: &[Code(KeyCode::Up)],
-        label: "↑",
-        action: Action::Up,
-        help: "previous row (k is kill)",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Code(KeyCode::Down), Char('j')],
-        label: "↓ j",
-        action: Action::Down,
-        help: "next row",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Code(KeyCode::PageUp), Ctrl('b')],
-        label: "PgUp",
-        action: Action::PageUp,
-        help: "page up",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Code(KeyCode::PageDown), Ctrl('f')],
-        label: "PgDn",
-        action: Action::PageDown,
-        help: "page down",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Char('g'), Code(KeyCode::Home)],
-        label: "g Home",
-        action: Action::Top,
-        help: "first row",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Char('G'), Code(KeyCode::End)],
-        label: "G End",
-        action: Action::Bottom,
-        help: "last row",
-        footer: None,
-        section: Section::Move,
-    },
-    Binding {
-        keys: &[Code(KeyCode::Enter)],
-        label: "Enter",
-        action: Action::Detail,
-        help: "session detail / sessions of the group",
-        footer: Some("detail"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('/')],
-        label: "/",
-        action: Action::Filter,
-        help: "filter (user, host, db, command, state, query)",
-        footer: Some("filter"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Code(KeyCode::Esc)],
-        label: "Esc",
-        action: Action::ClearFilter,
-        help: "clear the filter",
-        footer: None,
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('s')],
-        label: "s",
-        action: Action::NextSort,
-        help: "sort by the next column",
-        footer: Some("sort"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('S')],
-        label: "S",
-        action: Action::ReverseSort,
-        help: "reverse the sort",
-        footer: None,
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('i')],
-        label: "i",
-        action: Action::ToggleIdle,
-        help: "hide / show idle (Sleep) sessions",
-        footer: Some("idle"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Code(KeyCode::Tab)],
-        label: "Tab",
-        action: Action::NextView,
-        help: "view: sessions, by user, by host, by db",
-        footer: Some("group"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('d')],
-        label: "d",
-        action: Action::Diagnosis,
-        help: "diagnosis: causes, evidence, fixes",
-        footer: Some("diagnose"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('p'), Char(' ')],
-        label: "p Space",
-        action: Action::Pause,
-        help: "pause / resume the view",
-        footer: Some("pause"),
-        section: Section::View,
-    },
-    Binding {
-        keys: &[Char('k')],
-        label: "k",
-        action: Action::KillConnection,
-        help: "KILL CONNECTION of the selected (or tagged) sessions",
-        footer: Some("kill"),
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('x')],
-        label: "x",
-        action: Action::KillQuery,
-        help: "KILL QUERY of the selected (or tagged) sessions",
-        footer: None,
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('t')],
-        label: "t",
-        action: Action::Tag,
-        help: "tag / untag the selected session",
-        footer: None,
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('T')],
-        label: "T",
-        action: Action::TagAll,
-        help: "tag every session shown (untag all if all are tagged)",
-        footer: None,
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('I')],
-        label: "I",
-        action: Action::KillIdle,
-        help: "kill idle sessions past the idle threshold",
-        footer: Some("kill idle"),
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('L')],
-        label: "L",
-        action: Action::KillLong,
-        help: "KILL QUERY of statements past the long threshold",
-        footer: Some("kill long"),
-        section: Section::Kill,
-    },
-    Binding {
-        keys: &[Char('?')],
-        label: "?",
-        action: Action::Help,
-        help: "this help",
-        footer: Some("help"),
-        section: Section::General,
-    },
-    Binding {
-        keys: &[Char('q'), Ctrl('c')],
-        label: "q Ctrl-C",
-        action: Action::Quit,
-        help: "quit",
-        footer: Some("quit"),
-        section: Section::General,
-    },
-];
-
-/// Keys of the dialogs, for the help overlay.
-pub const DIALOG_KEYS: &[(&str, &str)] = &[
-    ("y Enter", "confirm a kill"),
-    ("n Esc", "cancel"),
-    ("+ -", "raise / lower the threshold in a kill preview"),
-    ("Enter", "apply the filter being typed"),
-    ("Esc", "close a dialog, or clear the filter being typed"),
-];
-
-/// How the first key bound to `action` in the main view is written (`"I"`),
-/// for hints and the `key` field of a fix step in the `--once` JSON.
-pub fn key_label(action: Action) -> Option<&'static str> {
-    BINDINGS
-        .iter()
-        .find(|b| b.action == action)
-        .and_then(|b| b.label.split(' ').next())
+/// Where keys go: the table, or the dialog open over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// The sessions table or a grouped view.
+    Table,
+    /// The filter prompt in the footer.
+    Filter,
+    /// A kill preview waiting for confirmation.
+    Confirm,
+    /// One session's detail.
+    Detail,
+    /// The help overlay.
+    Help,
+    /// The diagnosis.
+    Diagnosis,
 }
 
-/// The action bound to a key in the main view.
-pub fn action_for(ev: &KeyEvent) -> Option<Action> {
-    BINDINGS
+/// What a key that is not in a mode's table does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherKeys {
+    /// Nothing.
+    Ignored,
+    /// A character is typed into the input.
+    Typed,
+    /// The dialog closes.
+    Close,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 6] = [
+        Mode::Table,
+        Mode::Filter,
+        Mode::Confirm,
+        Mode::Detail,
+        Mode::Help,
+        Mode::Diagnosis,
+    ];
+
+    /// The mode's binding table.
+    pub fn bindings(self) -> &'static [Binding] {
+        bindings::table(self)
+    }
+
+    /// The actions the mode's handler performs: each needs a key here.
+    pub fn actions(self) -> &'static [Action] {
+        bindings::actions(self)
+    }
+
+    /// What keys outside the table do.
+    pub fn other_keys(self) -> OtherKeys {
+        match self {
+            Mode::Table | Mode::Confirm => OtherKeys::Ignored,
+            Mode::Filter => OtherKeys::Typed,
+            Mode::Detail | Mode::Help | Mode::Diagnosis => OtherKeys::Close,
+        }
+    }
+
+    /// The mode's name in help.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Table => "table",
+            Mode::Filter => "filter",
+            Mode::Confirm => "kill preview",
+            Mode::Detail => "detail",
+            Mode::Help => "help",
+            Mode::Diagnosis => "diagnosis",
+        }
+    }
+}
+
+/// The action a key asks for in `mode`.
+pub fn action_for(mode: Mode, ev: &KeyEvent) -> Option<Action> {
+    mode.bindings()
         .iter()
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
+        .find(|b| b.matches(ev))
         .map(|b| b.action)
+}
+
+/// The binding of `action` in `mode`.
+pub fn binding(mode: Mode, action: Action) -> Option<&'static Binding> {
+    mode.bindings().iter().find(|b| b.action == action)
+}
+
+/// How the first key of `action` in `mode` is written (`"y"`).
+pub fn label_in(mode: Mode, action: Action) -> Option<&'static str> {
+    binding(mode, action).map(Binding::first_key)
+}
+
+/// How the first key bound to `action` in the table is written (`"I"`),
+/// for hints and the `key` field of a fix step in the `--once` JSON.
+pub fn key_label(action: Action) -> Option<&'static str> {
+    label_in(Mode::Table, action)
+}
+
+/// [`key_label`] for text ([`NO_LABEL`] when the action has no key in the table).
+pub fn key(action: Action) -> &'static str {
+    key_label(action).unwrap_or(NO_LABEL)
+}
+
+/// The key that performs a finding's fix step, if any.
+pub fn step_key(step: &FixStep) -> Option<&str> {
+    step.key.as_deref()
+}
+
+/// The hints of `mode` for the actions `keep` accepts, in table order:
+/// (`"y/Enter"`, `"kill"`). Neighbours with the same word share one hint
+/// (`"↑/↓/PgUp/PgDn"`, `"scroll"`).
+pub fn hints(mode: Mode, keep: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for b in mode.bindings().iter().filter(|b| keep(b.action)) {
+        let Some(word) = b.hint else {
+            continue;
+        };
+        let keys = join(b.keys, "/");
+        match out.last_mut() {
+            Some((k, w)) if *w == word => {
+                k.push('/');
+                k.push_str(&keys);
+            }
+            _ => out.push((keys, word)),
+        }
+    }
+    out
+}
+
+/// [`hints`] as one line: `y/Enter kill · n/Esc cancel`.
+pub fn hint_line(mode: Mode, keep: impl Fn(Action) -> bool) -> String {
+    hints(mode, keep)
+        .iter()
+        .map(|(k, w)| format!("{k} {w}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The keys of `action` in `mode` as a hint writes them (`"n/Esc"`).
+pub fn hint_keys(mode: Mode, action: Action) -> String {
+    binding(mode, action).map_or_else(|| NO_LABEL.to_string(), |b| join(b.keys, "/"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn press(k: Key) -> KeyEvent {
+        match k {
+            Key::Char(c) if c.is_ascii_uppercase() => {
+                KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT)
+            }
+            Key::Char(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            Key::Ctrl(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL),
+            Key::Code(code) => KeyEvent::new(code, KeyModifiers::NONE),
+        }
+    }
+
     #[test]
-    fn every_action_is_bound_once_and_keys_are_unique() {
-        let mut seen = Vec::new();
-        for b in BINDINGS {
-            for k in b.keys {
-                assert!(!seen.contains(k), "key {k:?} bound twice");
-                seen.push(*k);
+    fn no_two_bindings_of_a_mode_share_a_key() {
+        for mode in Mode::ALL {
+            let mut seen = Vec::new();
+            for b in mode.bindings() {
+                for k in b.all_keys() {
+                    assert!(!seen.contains(&k), "{mode:?}: {k:?} bound twice");
+                    seen.push(k);
+                }
             }
         }
-        let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(action_for(&ev), Some(Action::Quit));
-        let ev = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
-        assert_eq!(action_for(&ev), Some(Action::KillConnection));
-        let ev = KeyEvent::new(KeyCode::Char('I'), KeyModifiers::SHIFT);
-        assert_eq!(action_for(&ev), Some(Action::KillIdle));
+    }
+
+    #[test]
+    fn every_action_of_every_mode_has_a_key_and_every_key_an_action() {
+        for mode in Mode::ALL {
+            for &action in mode.actions() {
+                let b = binding(mode, action)
+                    .unwrap_or_else(|| panic!("{mode:?}: {action:?} has no key"));
+                assert!(!b.keys.is_empty(), "{mode:?}: {action:?} has no key");
+            }
+            for b in mode.bindings() {
+                assert!(
+                    mode.actions().contains(&b.action),
+                    "{mode:?}: {:?} is bound but not handled",
+                    b.action
+                );
+                for k in b.all_keys() {
+                    assert_ne!(k.label(), NO_LABEL, "{mode:?}: {k:?} has no label");
+                    assert_eq!(
+                        action_for(mode, &press(k)),
+                        Some(b.action),
+                        "{mode:?}: {k:?}"
+                    );
+                }
+            }
+        }
+        for action in Action::ALL {
+            assert!(
+                Mode::ALL.iter().any(|m| m.actions().contains(action)),
+                "{action:?} is reachable in no mode"
+            );
+        }
+    }
+
+    #[test]
+    fn ctrl_c_quits_everywhere_and_only_the_filter_types() {
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for mode in Mode::ALL {
+            assert_eq!(action_for(mode, &ctrl_c), Some(Action::Quit), "{mode:?}");
+            assert_eq!(mode == Mode::Filter, mode.other_keys() == OtherKeys::Typed);
+        }
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(action_for(Mode::Table, &q), Some(Action::Quit));
+        assert_eq!(
+            action_for(Mode::Filter, &q),
+            None,
+            "q is text in the filter"
+        );
+        assert_eq!(action_for(Mode::Confirm, &q), Some(Action::Cancel));
+        assert_eq!(action_for(Mode::Help, &q), None, "q closes help");
+    }
+
+    #[test]
+    fn a_dialog_uses_the_table_key_for_the_same_action() {
+        // A finding's `[I]` must work in the diagnosis as in the table.
+        for mode in Mode::ALL {
+            for b in mode.bindings() {
+                if matches!(
+                    b.action,
+                    Action::KillConnection
+                        | Action::KillQuery
+                        | Action::KillIdle
+                        | Action::KillLong
+                ) {
+                    assert_eq!(Some(b.first_key()), key_label(b.action), "{mode:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(ASCII.len(), 94);
+        for c in '!'..='~' {
+            assert_eq!(Key::Char(c).label(), c.to_string());
+        }
+        assert_eq!(Key::Char(' ').label(), "Space");
+        assert_eq!(Key::Ctrl('c').label(), "Ctrl-C");
+        assert_eq!(Key::Char('é').label(), NO_LABEL);
+        assert_eq!(key_label(Action::KillIdle), Some("I"));
+        assert_eq!(key_label(Action::KillLong), Some("L"));
+        assert_eq!(key_label(Action::KillConnection), Some("k"));
+        assert_eq!(key_label(Action::Confirm), None, "not a table key");
+        assert_eq!(label_in(Mode::Confirm, Action::Confirm), Some("y"));
+        assert_eq!(binding(Mode::Table, Action::Down).unwrap().label(), "↓ j");
+    }
+
+    #[test]
+    fn hint_lines_merge_neighbours_with_the_same_word() {
+        assert_eq!(
+            hint_line(Mode::Confirm, |_| true),
+            "y/Enter kill · n/Esc cancel · +/- threshold"
+        );
+        assert_eq!(
+            hint_line(Mode::Detail, |_| true),
+            "k kill · x kill query · ↑/↓/PgUp/PgDn scroll · Esc close"
+        );
+        assert_eq!(
+            hint_line(Mode::Filter, |a| a != Action::DeleteChar),
+            "Enter apply · Esc clear"
+        );
+        assert_eq!(hint_keys(Mode::Confirm, Action::Cancel), "n/Esc");
     }
 
     #[test]
@@ -314,12 +422,16 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .expect("README has a keys section");
-        for b in BINDINGS {
-            for label in b.label.split(' ') {
-                assert!(
-                    keys.contains(&format!("`{label}`")),
-                    "README keys table lacks `{label}`"
-                );
+        for mode in Mode::ALL {
+            for b in mode.bindings() {
+                for k in b.all_keys() {
+                    let label = k.label();
+                    assert!(
+                        keys.contains(&format!("`{label}`")),
+                        "README keys section lacks `{label}` ({mode:?}, {:?})",
+                        b.action
+                    );
+                }
             }
         }
     }

@@ -1,17 +1,19 @@
-//! Popups over the main view: kill confirmation, session detail, help and
-//! the diagnosis. Every server string goes through `text::one_line`/`block`.
+//! Popups over the main view: kill confirmation, session detail and the
+//! diagnosis (help is in `help`). Every server string goes through
+//! `text::one_line`/`block`; every key hint comes from the binding tables.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::keymap::{BINDINGS, DIALOG_KEYS, Section};
+use crate::app::keymap::{self, Action, Mode};
 use crate::app::{App, Plan, PlanKind};
 use crate::command::KillMode;
 use crate::findings::Severity;
 use crate::snapshot::Session;
 use crate::text::{block, one_line, short_duration, short_ms};
+use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
@@ -25,7 +27,8 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     r
 }
 
-fn popup<'a>(frame: &mut Frame, area: Rect, title: Line<'a>, text: Text<'a>, scroll: u16) {
+/// Clears `area` and draws a bordered, wrapped text into it.
+pub fn popup<'a>(frame: &mut Frame, area: Rect, title: Line<'a>, text: Text<'a>, scroll: u16) {
     frame.render_widget(Clear, area);
     let p = Paragraph::new(text)
         .block(Block::default().borders(Borders::ALL).title(title))
@@ -89,10 +92,7 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
         Some(s) => {
             let mut lines = session_lines(s, theme, true);
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "k kill connection · x kill query · ↑↓ scroll · Esc close",
-                theme.dim(),
-            ));
+            lines.push(Line::from(hint_spans(Mode::Detail, |_| true, theme)));
             Text::from(lines)
         }
         None => Text::raw(format!("session {id} is gone")),
@@ -131,13 +131,17 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
             lines.extend(session_lines(&t.session, theme, false));
         }
     } else {
-        if matches!(plan.kind, PlanKind::Idle | PlanKind::Long) {
+        if plan.kind.has_threshold() {
+            let keys = keymap::hints(Mode::Confirm, |a| {
+                matches!(a, Action::ThresholdUp | Action::ThresholdDown)
+            });
+            let keys: Vec<String> = keys.into_iter().map(|(k, _)| k).collect();
             lines.push(Line::from(vec![
                 Span::raw(format!(
                     "{n} sessions, threshold {} ",
                     short_duration(plan.threshold)
                 )),
-                Span::styled("(+/- to change)", theme.dim()),
+                Span::styled(format!("({} to change)", keys.join(" ")), theme.dim()),
             ]));
         } else {
             lines.push(Line::raw(format!("{n} sessions")));
@@ -206,14 +210,19 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
         theme.dim(),
     ));
     if n == 0 {
-        lines.push(Line::styled("Nothing matches. n/Esc closes.", theme.warn()));
+        lines.push(Line::styled(
+            format!(
+                "Nothing matches. {} closes.",
+                keymap::hint_keys(Mode::Confirm, Action::Cancel)
+            ),
+            theme.warn(),
+        ));
     } else {
-        lines.push(Line::from(vec![
-            Span::styled("y", theme.key()),
-            Span::raw("/Enter kill   "),
-            Span::styled("n", theme.key()),
-            Span::raw("/Esc cancel"),
-        ]));
+        lines.push(Line::from(hint_spans(
+            Mode::Confirm,
+            |a| matches!(a, Action::Confirm | Action::Cancel),
+            theme,
+        )));
     }
     let r = centered(
         area,
@@ -229,41 +238,6 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     );
 }
 
-/// Help, generated from the keymap table.
-pub fn help(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
-    let mut lines = Vec::new();
-    for section in Section::ALL {
-        lines.push(Line::styled(section.title(), theme.title()));
-        for b in BINDINGS.iter().filter(|b| b.section == section) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", b.label), theme.key()),
-                Span::raw(b.help),
-            ]));
-        }
-    }
-    lines.push(Line::styled("In dialogs", theme.title()));
-    for (k, what) in DIALOG_KEYS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {k:<10}"), theme.key()),
-            Span::raw(*what),
-        ]));
-    }
-    let r = centered(area, 76, lines.len() as u16 + 2);
-    let title = if r.height < lines.len() as u16 + 2 {
-        " Keys (↑↓ scroll, any other key closes) "
-    } else {
-        " Keys (any key closes) "
-    };
-    let max_scroll = (lines.len() as u16 + 2).saturating_sub(r.height);
-    popup(
-        frame,
-        r,
-        Line::from(title),
-        Text::from(lines),
-        scroll.min(max_scroll),
-    );
-}
-
 /// The diagnosis: every finding with evidence and fix; SQL on lines of its own.
 pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
     let r = centered(
@@ -272,12 +246,12 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
         area.height.saturating_sub(1),
     );
     let mut lines = Vec::new();
-    if app.findings.is_empty() {
+    if app.data.findings.is_empty() {
         lines.push(Line::raw(
             "No findings: nothing points at connection trouble right now.",
         ));
     }
-    for f in &app.findings {
+    for f in &app.data.findings {
         let style = match f.severity {
             Severity::Critical => theme.crit(),
             Severity::Warning => theme.warn(),
@@ -292,9 +266,7 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = step
-                .key
-                .as_deref()
+            let key = keymap::step_key(step)
                 .map(|k| format!(" [{k}]"))
                 .unwrap_or_default();
             lines.push(Line::from(vec![
@@ -309,10 +281,7 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
         }
         lines.push(Line::raw(""));
     }
-    lines.push(Line::styled(
-        "I kill idle · L kill long queries · ↑↓ PgUp PgDn scroll · Esc close",
-        theme.dim(),
-    ));
+    lines.push(Line::from(hint_spans(Mode::Diagnosis, |_| true, theme)));
     popup(
         frame,
         r,

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
+use crate::app::keymap::{self, Action};
 use crate::findings::Severity;
 use crate::text::one_line;
 use crate::ui::theme::Theme;
@@ -13,18 +14,13 @@ use crate::ui::theme::Theme;
 /// Width of `CRIT leak         ` before a title.
 const PREFIX_WIDTH: usize = 18;
 
-/// Lines the strip needs for `app` (at most `max`).
-pub fn height(app: &App, max: u16) -> u16 {
-    (app.findings.len() as u16).min(max)
-}
-
 /// Draws the strip.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let rows = area.height as usize;
-    let shown = app.findings.len().min(rows);
-    let more = app.findings.len() - shown;
-    let lines: Vec<Line> = app
-        .findings
+    let findings = &app.data.findings;
+    let shown = findings.len().min(rows);
+    let more = findings.len() - shown;
+    let lines: Vec<Line> = findings
         .iter()
         .take(rows)
         .enumerate()
@@ -37,11 +33,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             let key = f
                 .fix
                 .iter()
-                .find_map(|s| s.key.as_deref())
+                .find_map(keymap::step_key)
                 .map(|k| format!("  [{k}]"))
                 .unwrap_or_default();
             let hint = if i + 1 == shown && more > 0 {
-                format!("  (+{more} more: d)")
+                format!("  (+{more} more: {})", keymap::key(Action::Diagnosis))
             } else {
                 String::new()
             };

@@ -6,21 +6,23 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{BINDINGS, Section};
-use crate::app::{App, Level, Modal};
+use crate::app::keymap::{Mode, Section};
+use crate::app::{App, Dialog, Level};
 use crate::text::one_line;
+use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
 
 /// Draws the footer.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let line = if let Some(Modal::Filter { input }) = &app.modal {
-        Line::from(vec![
+    let line = if let Some(Dialog::Filter { input }) = &app.dialog {
+        let mut spans = vec![
             Span::styled("/", theme.key()),
             Span::raw(one_line(input, 200).into_owned()),
-            Span::styled("█", theme.dim()),
-            Span::styled("   Enter apply · Esc clear", theme.dim()),
-        ])
-    } else if let Some(run) = &app.kill {
+            Span::styled("█   ", theme.dim()),
+        ];
+        spans.extend(hint_spans(Mode::Filter, |_| true, theme));
+        Line::from(spans)
+    } else if let Some(run) = &app.kills.running {
         Line::from(Span::styled(
             format!(
                 "{}: {}/{} done (killed {}, skipped {}, failed {})…",
@@ -41,17 +43,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
     } else {
-        let mut hints: Vec<(&str, &str, Section)> = BINDINGS
+        let mut hints: Vec<(&str, &str, Section)> = Mode::Table
+            .bindings()
             .iter()
-            .filter_map(|b| {
-                b.footer.map(|word| {
-                    (
-                        b.label.split(' ').next().unwrap_or(b.label),
-                        word,
-                        b.section,
-                    )
-                })
-            })
+            .filter_map(|b| b.hint.map(|word| (b.first_key(), word, b.section)))
             .collect();
         // When the hints do not fit, View hints go first, then Kill ones;
         // `? help` and `q quit` always stay.

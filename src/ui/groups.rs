@@ -5,40 +5,56 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
+use crate::app::keymap::{self, Action};
+use crate::app::table::scroll_offset;
 use crate::app::{App, View};
+use crate::groups::{GroupBy, GroupSort};
 use crate::text::{one_line, short_ms};
-use crate::ui::sessions::scroll_offset;
+use crate::ui::layout;
 use crate::ui::theme::Theme;
+
+/// The columns, in table order: header text, the sort that orders by it,
+/// and its width.
+fn columns(by: GroupBy) -> [(&'static str, GroupSort, Constraint); 7] {
+    [
+        (by.label(), GroupSort::Key, Constraint::Fill(1)),
+        ("Sessions", GroupSort::Sessions, Constraint::Length(9)),
+        ("Sleeping", GroupSort::Sleeping, Constraint::Length(9)),
+        ("Active", GroupSort::Active, Constraint::Length(7)),
+        ("Oldest idle", GroupSort::OldestIdle, Constraint::Length(12)),
+        (
+            "Longest run",
+            GroupSort::LongestRunning,
+            Constraint::Length(12),
+        ),
+        ("% of max", GroupSort::Share, Constraint::Length(9)),
+    ]
+}
+
+/// `▼` for a descending sort, `▲` for an ascending one.
+fn arrow(descending: bool) -> char {
+    if descending { '▼' } else { '▲' }
+}
 
 /// Draws the group table into `area`.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let View::Groups(by) = app.view else {
+    let View::Groups(by) = app.table.view else {
         return;
     };
-    let body = area.height.saturating_sub(2) as usize;
-    app.page.set(body.max(1));
-    let offset = scroll_offset(app.offset.get(), app.cursor, body, app.groups.len());
-    app.offset.set(offset);
-    let (sort, desc) = app.group_sort;
-    let titles = [
-        by.label(),
-        "Sessions",
-        "Sleeping",
-        "Active",
-        "Oldest idle",
-        "Longest run",
-        "% of max",
-    ];
-    let sorted = sort.label();
-    let header = Row::new(titles.iter().map(|t| {
-        let mut t = t.to_string();
-        if t.eq_ignore_ascii_case(sorted) {
-            t.push(if desc { '▼' } else { '▲' });
+    let table = &app.table;
+    let body = layout::rows_in(area);
+    let offset = scroll_offset(table.offset, table.cursor, body, table.groups.len());
+    let order = table.group_sort;
+    let cols = columns(by);
+    let header = Row::new(cols.iter().map(|(title, sort, _)| {
+        let mut t = title.to_string();
+        if *sort == order.by {
+            t.push(arrow(order.descending));
         }
         Cell::from(t)
     }))
     .style(theme.header());
-    let rows = app
+    let rows = table
         .groups
         .iter()
         .enumerate()
@@ -62,31 +78,24 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 },
                 format!("{:.1}%", g.share * 100.0),
             ]);
-            if pos == app.cursor {
+            if pos == table.cursor {
                 row.style(theme.selected())
             } else {
                 row
             }
         });
     let title = Line::from(format!(
-        " By {} · {} groups · sort {} {} · Enter: its sessions · Tab: next view ",
+        " By {} · {} groups · sort {} {} · {}: its sessions · {}: next view ",
         by.label(),
-        app.groups.len(),
-        sorted,
-        if desc { "▼" } else { "▲" }
+        table.groups.len(),
+        order.by.label(),
+        arrow(order.descending),
+        keymap::key(Action::Detail),
+        keymap::key(Action::NextView),
     ));
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(12),
-        Constraint::Length(12),
-        Constraint::Length(9),
-    ];
-    let table = Table::new(rows, widths)
+    let widget = Table::new(rows, cols.map(|(_, _, width)| width))
         .header(header)
         .block(Block::default().borders(Borders::TOP).title(title))
         .column_spacing(1);
-    frame.render_widget(table, area);
+    frame.render_widget(widget, area);
 }

@@ -22,14 +22,14 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 
 fn status_line(app: &App, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled("conntop ", theme.title())];
-    if let Some(s) = &app.snapshot {
+    if let Some(s) = &app.data.snapshot {
         spans.push(Span::raw(format!("{} ", one_line(&s.server.version, 40))));
         spans.push(Span::styled(
             format!("{} ", one_line(&s.endpoint, 60)),
             theme.dim(),
         ));
     }
-    if let Some(down) = &app.down {
+    if let Some(down) = &app.data.down {
         let for_ = app.now.duration_since(down.since).unwrap_or_default();
         spans.push(Span::styled(
             format!(
@@ -41,10 +41,10 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
         ));
         return Line::from(spans);
     }
-    match &app.snapshot {
+    match &app.data.snapshot {
         None => spans.push(Span::styled("connecting…", theme.dim())),
         Some(s) => {
-            if app.paused {
+            if app.data.paused {
                 spans.push(Span::styled(" PAUSED ", theme.warn()));
             } else if app.is_stale() {
                 let age = app.snapshot_age().unwrap_or_default();
@@ -75,7 +75,7 @@ fn status_line(app: &App, theme: Theme) -> Line<'static> {
 }
 
 fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
-    let Some(s) = &app.snapshot else {
+    let Some(s) = &app.data.snapshot else {
         return Line::from("");
     };
     let t = &app.opts.thresholds;
@@ -129,7 +129,7 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
 
 fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     // While down the rates are stale; the reason matters more.
-    if let Some(down) = &app.down {
+    if let Some(down) = &app.data.down {
         return Line::from(Span::styled(
             one_line(&down.last_error, 400).into_owned(),
             theme.warn(),
@@ -137,20 +137,21 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     }
     // Short labels on narrow terminals, so the line fits 80 columns.
     let narrow = width < 100;
-    let Some(s) = &app.snapshot else {
+    let Some(s) = &app.data.snapshot else {
         return Line::from("");
     };
-    let conn_rate = app.history.last_rate(|x: &Sample| x.connections);
-    let aborted_rate = app.history.last_rate(|x: &Sample| x.aborted_connects);
+    let conn_rate = app.data.history.last_rate(|x: &Sample| x.connections);
+    let aborted_rate = app.data.history.last_rate(|x: &Sample| x.aborted_connects);
     let rate = |r: Option<f64>| r.map_or("–".to_string(), |r| format!("{r:.1}"));
     let rejected = s.status.connection_errors_max_connections;
     let since_start = app
+        .data
         .baseline
         .as_ref()
         .map_or(0, |b| rejected.saturating_sub(b.rejected));
     let mut spans = vec![
         Span::raw(format!("running {}  ", s.status.threads_running)),
-        Span::raw(format!("sleeping {}  ", app.sleeping)),
+        Span::raw(format!("sleeping {}  ", app.data.sleeping)),
         Span::raw(format!("new/s {}  ", rate(conn_rate))),
         Span::raw(format!(
             "{} {}  ",
@@ -170,13 +171,13 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
             },
         ),
     ];
-    if !app.tags.is_empty() {
+    if !app.table.tags.is_empty() {
         spans.push(Span::styled(
-            format!("  tagged {}", app.tags.len()),
+            format!("  tagged {}", app.table.tags.len()),
             theme.tagged(),
         ));
     }
-    if let Some(t) = app.oldest_trx_ms {
+    if let Some(t) = app.data.oldest_trx_ms {
         let label = if narrow { "trx" } else { "oldest trx" };
         spans.push(Span::raw(format!("  {label} {}", short_ms(t))));
     }

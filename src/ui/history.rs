@@ -12,7 +12,7 @@ use crate::ui::theme::Theme;
 
 /// Draws the chart into `area`.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let samples = app.history.samples();
+    let samples = app.data.history.samples();
     let Some(last) = samples.back() else {
         return;
     };

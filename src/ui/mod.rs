@@ -1,19 +1,20 @@
-//! Drawing the dashboard: a pure function of the app state. One file per
-//! part of the screen; nothing here knows SQL.
+//! Drawing the dashboard: a pure, read-only function of the app state. One
+//! file per part of the screen; nothing here knows SQL.
 
 pub mod dialogs;
 pub mod findings;
 pub mod footer;
 pub mod groups;
 pub mod header;
+pub mod help;
 pub mod history;
+pub mod layout;
 pub mod sessions;
 pub mod theme;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
 
-use crate::app::{App, Modal, View};
+use crate::app::{App, Dialog, View};
 use theme::Theme;
 
 /// Draws the whole screen.
@@ -22,39 +23,48 @@ pub fn render(app: &App, frame: &mut Frame) {
         color: app.opts.color,
     };
     let area = frame.area();
-    let chart_h = match area.height {
-        h if h >= 40 => 8,
-        h if h >= 22 => 4,
-        _ => 0,
-    };
-    let strip_h = findings::height(app, if area.height >= 30 { 4 } else { 2 });
-    let [head, chart, strip, main, foot] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Length(chart_h),
-        Constraint::Length(strip_h),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header::render(app, theme, frame, head);
-    if chart_h > 0 {
-        history::render(app, theme, frame, chart);
+    let parts = layout::areas(area, app.data.findings.len());
+    header::render(app, theme, frame, parts.header);
+    if parts.chart.height > 0 {
+        history::render(app, theme, frame, parts.chart);
     }
-    if strip_h > 0 {
-        findings::render(app, theme, frame, strip);
+    if parts.strip.height > 0 {
+        findings::render(app, theme, frame, parts.strip);
     }
-    match app.view {
-        View::Sessions => sessions::render(app, theme, frame, main),
-        View::Groups(_) => groups::render(app, theme, frame, main),
+    match app.table.view {
+        View::Sessions => sessions::render(app, theme, frame, parts.main),
+        View::Groups(_) => groups::render(app, theme, frame, parts.main),
     }
-    footer::render(app, theme, frame, foot);
-    match &app.modal {
-        Some(Modal::Help { scroll }) => dialogs::help(theme, frame, area, *scroll),
-        Some(Modal::Detail { id, scroll }) => {
+    footer::render(app, theme, frame, parts.footer);
+    match &app.dialog {
+        Some(Dialog::Help { scroll }) => help::render(theme, frame, area, *scroll),
+        Some(Dialog::Detail { id, scroll }) => {
             dialogs::detail(app, theme, frame, area, *id, *scroll)
         }
-        Some(Modal::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
-        Some(Modal::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
-        Some(Modal::Filter { .. }) | None => {}
+        Some(Dialog::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
+        Some(Dialog::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
+        Some(Dialog::Filter { .. }) | None => {}
     }
+}
+
+/// The hints of `mode` for the actions `keep` accepts, keys highlighted:
+/// `y/Enter kill · n/Esc cancel`.
+pub fn hint_spans(
+    mode: crate::app::Mode,
+    keep: impl Fn(crate::app::Action) -> bool,
+    theme: Theme,
+) -> Vec<ratatui::text::Span<'static>> {
+    use ratatui::text::Span;
+    let mut spans = Vec::new();
+    for (i, (keys, word)) in crate::app::keymap::hints(mode, keep)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(keys, theme.key()));
+        spans.push(Span::styled(format!(" {word}"), theme.dim()));
+    }
+    spans
 }

@@ -7,9 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use crate::app::App;
+use crate::app::keymap::{self, Action};
 use crate::app::rows::Column;
+use crate::app::table::scroll_offset;
 use crate::snapshot::Session;
 use crate::text::{one_line, short_ms};
+use crate::ui::layout;
 use crate::ui::theme::Theme;
 
 /// Columns shown at a terminal width: DB and State go first when narrow.
@@ -54,38 +57,23 @@ fn cell_text(s: &Session, c: Column) -> String {
     }
 }
 
-/// Keeps `cursor` inside the window of `height` rows starting near `offset`.
-pub fn scroll_offset(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
-    if height == 0 || len == 0 {
-        return 0;
-    }
-    let max_offset = len.saturating_sub(height);
-    let offset = if cursor < offset {
-        cursor
-    } else if cursor >= offset + height {
-        cursor + 1 - height
-    } else {
-        offset
-    };
-    offset.min(max_offset)
-}
-
 /// The table title: counts, sort, filter, scope.
 fn title(app: &App) -> Line<'static> {
+    let table = &app.table;
     let total = app.sessions().len();
-    let mut t = format!(" Sessions {} of {total} ", app.rows.len());
+    let mut t = format!(" Sessions {} of {total} ", table.rows.len());
     t.push_str(&format!(
         "· sort {} {} ",
-        app.sort.column.title(),
-        if app.sort.descending { "▼" } else { "▲" }
+        table.sort.column.title(),
+        if table.sort.descending { "▼" } else { "▲" }
     ));
-    if let Some((by, key)) = &app.scope {
+    if let Some((by, key)) = &table.scope {
         t.push_str(&format!("· {}={} ", by.label(), one_line(key, 40)));
     }
-    if !app.filter.is_empty() {
-        t.push_str(&format!("· filter \"{}\" ", one_line(&app.filter, 40)));
+    if !table.filter.is_empty() {
+        t.push_str(&format!("· filter \"{}\" ", one_line(&table.filter, 40)));
     }
-    if app.hide_idle {
+    if table.hide_idle {
         t.push_str("· idle hidden ");
     }
     Line::from(t)
@@ -94,20 +82,19 @@ fn title(app: &App) -> Line<'static> {
 /// Draws the table into `area`.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let cols = columns_for(area.width);
-    let body = area.height.saturating_sub(2) as usize; // top border + header row
-    app.page.set(body.max(1));
-    let offset = scroll_offset(app.offset.get(), app.cursor, body, app.rows.len());
-    app.offset.set(offset);
+    let table = &app.table;
+    let body = layout::rows_in(area);
+    let offset = scroll_offset(table.offset, table.cursor, body, table.rows.len());
     let sessions = app.sessions();
     let header = Row::new(cols.iter().map(|c| {
         let mut t = c.title().to_string();
-        if *c == app.sort.column {
-            t.push(if app.sort.descending { '▼' } else { '▲' });
+        if *c == table.sort.column {
+            t.push(if table.sort.descending { '▼' } else { '▲' });
         }
         Cell::from(t)
     }))
     .style(theme.header());
-    let rows = app
+    let rows = table
         .rows
         .iter()
         .enumerate()
@@ -115,7 +102,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .take(body)
         .map(|(pos, &i)| {
             let s = &sessions[i];
-            let tagged = app.tags.contains(&s.id);
+            let tagged = table.tags.contains(&s.id);
             let cells = cols.iter().map(|c| {
                 let mut text = cell_text(s, *c);
                 if *c == Column::Id && tagged {
@@ -131,7 +118,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             if tagged {
                 style = theme.tagged();
             }
-            if pos == app.cursor {
+            if pos == table.cursor {
                 style = theme.selected();
             }
             Row::new(cells).style(style)
@@ -141,19 +128,22 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if stale {
         block = block.title(Span::styled(" STALE: not live ", theme.crit()));
     }
-    let table = Table::new(rows, cols.iter().map(|c| width_of(*c)))
+    let widget = Table::new(rows, cols.iter().map(|c| width_of(*c)))
         .header(header)
         .block(block)
         .column_spacing(1);
-    frame.render_widget(table, area);
-    if app.rows.is_empty() && area.height > 3 {
+    frame.render_widget(widget, area);
+    if table.rows.is_empty() && area.height > 3 {
         // No data yet and the server refuses us (1040 at startup): the
         // message says how an admin gets in, so it gets the room, wrapped.
-        let (msg, style) = match (&app.snapshot, &app.down) {
+        let (msg, style) = match (&app.data.snapshot, &app.data.down) {
             (None, Some(down)) => (one_line(&down.last_error, 2000).into_owned(), theme.warn()),
             (None, None) => ("waiting for the first snapshot…".to_string(), theme.dim()),
             _ => (
-                "no session matches (Esc clears the filter)".to_string(),
+                format!(
+                    "no session matches ({} clears the filter)",
+                    keymap::key(Action::ClearFilter)
+                ),
                 theme.dim(),
             ),
         };
@@ -174,15 +164,6 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn offset_keeps_cursor_visible() {
-        assert_eq!(scroll_offset(0, 5, 10, 100), 0);
-        assert_eq!(scroll_offset(0, 15, 10, 100), 6);
-        assert_eq!(scroll_offset(20, 15, 10, 100), 15);
-        assert_eq!(scroll_offset(95, 99, 10, 100), 90);
-        assert_eq!(scroll_offset(3, 0, 0, 0), 0);
-    }
 
     #[test]
     fn narrow_drops_db_and_state() {

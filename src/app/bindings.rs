@@ -1,0 +1,405 @@
+//! The binding tables, one per mode, as data: every key conntop reads is
+//! here. `keymap` looks keys up in them and generates hints and help.
+
+use crossterm::event::KeyCode;
+
+use super::keymap::Key::{Char, Code, Ctrl};
+use super::keymap::{Action, Binding, Mode, Section};
+
+/// The table of `mode`.
+pub(super) fn table(mode: Mode) -> &'static [Binding] {
+    match mode {
+        Mode::Table => TABLE,
+        Mode::Filter => FILTER,
+        Mode::Confirm => CONFIRM,
+        Mode::Detail => DETAIL,
+        Mode::Help => HELP,
+        Mode::Diagnosis => DIAGNOSIS,
+    }
+}
+
+/// The actions the handler of `mode` performs.
+pub(super) fn actions(mode: Mode) -> &'static [Action] {
+    use Action::*;
+    match mode {
+        Mode::Table => &[
+            Quit,
+            Up,
+            Down,
+            PageUp,
+            PageDown,
+            Top,
+            Bottom,
+            NextSort,
+            ReverseSort,
+            Filter,
+            ClearFilter,
+            ToggleIdle,
+            Detail,
+            Pause,
+            Help,
+            NextView,
+            Diagnosis,
+            KillConnection,
+            KillQuery,
+            Tag,
+            TagAll,
+            KillIdle,
+            KillLong,
+        ],
+        Mode::Filter => &[ApplyFilter, ClearInput, DeleteChar, Quit],
+        Mode::Confirm => &[Confirm, Cancel, ThresholdUp, ThresholdDown, Quit],
+        Mode::Detail => &[
+            KillConnection,
+            KillQuery,
+            Up,
+            Down,
+            PageUp,
+            PageDown,
+            Close,
+            Quit,
+        ],
+        Mode::Help => &[Up, Down, PageUp, PageDown, Close, Quit],
+        Mode::Diagnosis => &[KillIdle, KillLong, Up, Down, PageUp, PageDown, Close, Quit],
+    }
+}
+
+/// The fields a table row leaves out.
+const BASE: Binding = Binding {
+    keys: &[],
+    also: &[],
+    action: Action::Quit,
+    hint: None,
+    help: "",
+    section: Section::General,
+};
+
+/// The table: sessions or groups.
+const TABLE: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::Up)],
+        action: Action::Up,
+        help: "previous row (k is kill)",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Down), Char('j')],
+        action: Action::Down,
+        help: "next row",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::PageUp), Ctrl('b')],
+        action: Action::PageUp,
+        help: "page up",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::PageDown), Ctrl('f')],
+        action: Action::PageDown,
+        help: "page down",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('g'), Code(KeyCode::Home)],
+        action: Action::Top,
+        help: "first row",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('G'), Code(KeyCode::End)],
+        action: Action::Bottom,
+        help: "last row",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Enter)],
+        action: Action::Detail,
+        hint: Some("detail"),
+        help: "session detail / sessions of the group",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('/')],
+        action: Action::Filter,
+        hint: Some("filter"),
+        help: "filter (user, host, db, command, state, query)",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Esc)],
+        action: Action::ClearFilter,
+        help: "clear the filter",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('s')],
+        action: Action::NextSort,
+        hint: Some("sort"),
+        help: "sort by the next column",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('S')],
+        action: Action::ReverseSort,
+        help: "reverse the sort",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('i')],
+        action: Action::ToggleIdle,
+        hint: Some("idle"),
+        help: "hide / show idle (Sleep) sessions",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Tab)],
+        action: Action::NextView,
+        hint: Some("group"),
+        help: "view: sessions, by user, by host, by db",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('d')],
+        action: Action::Diagnosis,
+        hint: Some("diagnose"),
+        help: "diagnosis: causes, evidence, fixes",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('p'), Char(' ')],
+        action: Action::Pause,
+        hint: Some("pause"),
+        help: "pause / resume the view",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('k')],
+        action: Action::KillConnection,
+        hint: Some("kill"),
+        help: "KILL CONNECTION of the selected (or tagged) sessions",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('x')],
+        action: Action::KillQuery,
+        help: "KILL QUERY of the selected (or tagged) sessions",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('t')],
+        action: Action::Tag,
+        help: "tag / untag the selected session",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('T')],
+        action: Action::TagAll,
+        help: "tag every session shown (untag all if all are tagged)",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('I')],
+        action: Action::KillIdle,
+        hint: Some("kill idle"),
+        help: "kill idle sessions past the idle threshold",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('L')],
+        action: Action::KillLong,
+        hint: Some("kill long"),
+        help: "KILL QUERY of statements past the long threshold",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('?')],
+        action: Action::Help,
+        hint: Some("help"),
+        help: "this help",
+        section: Section::General,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('q'), Ctrl('c')],
+        action: Action::Quit,
+        hint: Some("quit"),
+        help: "quit",
+        section: Section::General,
+        ..BASE
+    },
+];
+
+/// Ctrl-C quits from every dialog.
+const CTRL_C_QUITS: Binding = Binding {
+    keys: &[Ctrl('c')],
+    action: Action::Quit,
+    ..BASE
+};
+
+/// Scrolling a dialog's text.
+const SCROLL: [Binding; 4] = [
+    Binding {
+        keys: &[Code(KeyCode::Up)],
+        action: Action::Up,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Down)],
+        action: Action::Down,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::PageUp)],
+        action: Action::PageUp,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::PageDown)],
+        action: Action::PageDown,
+        hint: Some("scroll"),
+        ..BASE
+    },
+];
+
+/// Esc closes a dialog.
+const ESC_CLOSES: Binding = Binding {
+    keys: &[Code(KeyCode::Esc)],
+    action: Action::Close,
+    hint: Some("close"),
+    ..BASE
+};
+
+/// The filter prompt: every other character is typed.
+const FILTER: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::Enter)],
+        action: Action::ApplyFilter,
+        hint: Some("apply"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Esc)],
+        action: Action::ClearInput,
+        hint: Some("clear"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Backspace)],
+        action: Action::DeleteChar,
+        hint: Some("delete"),
+        ..BASE
+    },
+    CTRL_C_QUITS,
+];
+
+/// A kill preview.
+const CONFIRM: &[Binding] = &[
+    Binding {
+        keys: &[Char('y'), Code(KeyCode::Enter)],
+        also: &[Char('Y')],
+        action: Action::Confirm,
+        hint: Some("kill"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('n'), Code(KeyCode::Esc)],
+        also: &[Char('N'), Char('q')],
+        action: Action::Cancel,
+        hint: Some("cancel"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('+')],
+        also: &[Char('=')],
+        action: Action::ThresholdUp,
+        hint: Some("threshold"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('-')],
+        also: &[Char('_')],
+        action: Action::ThresholdDown,
+        hint: Some("threshold"),
+        ..BASE
+    },
+    CTRL_C_QUITS,
+];
+
+/// A session's detail.
+const DETAIL: &[Binding] = &[
+    Binding {
+        keys: &[Char('k')],
+        action: Action::KillConnection,
+        hint: Some("kill"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('x')],
+        action: Action::KillQuery,
+        hint: Some("kill query"),
+        ..BASE
+    },
+    SCROLL[0],
+    SCROLL[1],
+    SCROLL[2],
+    SCROLL[3],
+    ESC_CLOSES,
+    CTRL_C_QUITS,
+];
+
+/// The help overlay.
+const HELP: &[Binding] = &[
+    SCROLL[0],
+    SCROLL[1],
+    SCROLL[2],
+    SCROLL[3],
+    ESC_CLOSES,
+    CTRL_C_QUITS,
+];
+
+/// The diagnosis.
+const DIAGNOSIS: &[Binding] = &[
+    Binding {
+        keys: &[Char('I')],
+        action: Action::KillIdle,
+        hint: Some("kill idle"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('L')],
+        action: Action::KillLong,
+        hint: Some("kill long"),
+        ..BASE
+    },
+    SCROLL[0],
+    SCROLL[1],
+    SCROLL[2],
+    SCROLL[3],
+    ESC_CLOSES,
+    CTRL_C_QUITS,
+];

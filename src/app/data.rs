@@ -1,0 +1,114 @@
+//! The live data part of the state: the snapshot on screen, the one held
+//! back while paused, the connection's state, history and findings.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::command::{Down, Feed};
+use crate::findings::{self, Finding};
+use crate::history::{History, Sample};
+use crate::snapshot::{Session, Snapshot};
+use crate::thresholds::Thresholds;
+
+/// What the poller sent, and what is derived from it once per snapshot.
+#[derive(Debug, Default)]
+pub struct Data {
+    /// The snapshot on screen.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// The newest snapshot while paused.
+    pub pending: Option<Arc<Snapshot>>,
+    /// The view is frozen; snapshots wait in `pending`.
+    pub paused: bool,
+    /// The poller cannot reach the server.
+    pub down: Option<Down>,
+    pub history: History,
+    /// Findings of the newest snapshot, most severe first.
+    pub findings: Vec<Finding>,
+    /// Counters when conntop started, for "since start" figures.
+    pub baseline: Option<Sample>,
+    /// `Sleep` sessions in the shown snapshot (counted once per snapshot).
+    pub sleeping: usize,
+    /// The oldest open transaction in the shown snapshot, in ms.
+    pub oldest_trx_ms: Option<u64>,
+}
+
+impl Data {
+    /// The sessions of the shown snapshot.
+    pub fn sessions(&self) -> &[Session] {
+        self.snapshot
+            .as_deref()
+            .map_or(&[], |s| s.sessions.as_slice())
+    }
+
+    /// max_connections of the shown snapshot (0 before the first).
+    pub fn max_connections(&self) -> u64 {
+        self.snapshot
+            .as_ref()
+            .map_or(0, |s| s.variables.max_connections)
+    }
+
+    /// Takes in what the poller sent: history, findings and the connection
+    /// state follow every snapshot. Returns the snapshot to show now (none
+    /// while paused or down).
+    pub(super) fn receive(&mut self, feed: Feed, thresholds: &Thresholds) -> Option<Arc<Snapshot>> {
+        match feed {
+            Feed::Snapshot(snap) => {
+                self.down = None;
+                let sample = Sample::from_snapshot(&snap);
+                let restarted = self
+                    .baseline
+                    .as_ref()
+                    .is_some_and(|b| sample.uptime_s < b.uptime_s);
+                if self.baseline.is_none() || restarted {
+                    self.baseline = Some(sample.clone());
+                }
+                self.history.push(sample);
+                self.findings = findings::diagnose(&snap, &self.history, thresholds);
+                if self.paused {
+                    self.pending = Some(snap);
+                    None
+                } else {
+                    Some(snap)
+                }
+            }
+            Feed::Down(down) => {
+                self.down = Some(down);
+                None
+            }
+        }
+    }
+
+    /// Puts `snap` on screen with its per-snapshot counts.
+    pub(super) fn show(&mut self, snap: Arc<Snapshot>) {
+        self.sleeping = snap.sessions.iter().filter(|s| s.is_sleeping()).count();
+        self.oldest_trx_ms = snap.sessions.iter().filter_map(|s| s.trx_age_ms).max();
+        self.snapshot = Some(snap);
+    }
+
+    /// Pauses or resumes; on resume, the snapshot that waited, to show.
+    pub(super) fn toggle_pause(&mut self) -> Option<Arc<Snapshot>> {
+        self.paused = !self.paused;
+        if self.paused {
+            None
+        } else {
+            self.pending.take()
+        }
+    }
+
+    /// True when what is on screen is not live at `now`: the connection is
+    /// down, or the shown snapshot is older than three `interval`s and a
+    /// second (a paused view gets there too, and says PAUSED in the header).
+    pub fn is_stale(&self, now: SystemTime, interval: Duration) -> bool {
+        if self.down.is_some() {
+            return true;
+        }
+        let limit = interval * 3 + Duration::from_secs(1);
+        self.age(now).is_some_and(|age| age > limit)
+    }
+
+    /// Age of the shown snapshot at `now`.
+    pub fn age(&self, now: SystemTime) -> Option<Duration> {
+        let snap = self.snapshot.as_ref()?;
+        now.duration_since(snap.taken_at).ok()
+    }
+}
