@@ -74,13 +74,14 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
+    use crate::command::Down;
 
     fn down(attempts: u32) -> Feed {
-        Feed::Down {
+        Feed::Down(Down {
             since: SystemTime::UNIX_EPOCH,
             last_error: String::new(),
             attempts,
-        }
+        })
     }
 
     #[test]
@@ -91,7 +92,7 @@ mod tests {
         assert_eq!(link.feed.len(), 1);
         assert!(matches!(
             link.feed.try_recv(),
-            Ok(Feed::Down { attempts: 2, .. })
+            Ok(Feed::Down(Down { attempts: 2, .. }))
         ));
         drop(link);
         assert!(end.commands.recv().is_err());
