@@ -168,6 +168,7 @@ fn sessions(n: usize, seed: u64) -> Vec<Session> {
             state,
             info,
             trx_age_ms,
+            ..Session::default()
         });
     }
     out
@@ -217,6 +218,7 @@ fn snapshot(n: usize) -> Snapshot {
         poll_latency: Duration::from_millis(4),
         statements: 2,
         endpoint: "127.0.0.1:3306".into(),
+        locks: Default::default(),
     }
 }
 

@@ -1213,6 +1213,7 @@ mod tests {
                 poll_latency: Duration::from_millis(2),
                 statements: 2,
                 endpoint: "127.0.0.1:3306".to_string(),
+                locks: Default::default(),
             })
         }
 
@@ -1240,6 +1241,8 @@ mod tests {
                     state: String::new(),
                     info: (cmd != "Sleep").then(|| "SELECT 1".to_string()),
                     trx_age_ms: None,
+                    blocked_by: Vec::new(),
+                    wait: None,
                 });
             }
             let st = &mut self.0.status;

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod history;
 pub mod kill;
 pub mod link;
+pub mod locks;
 pub mod modes;
 pub mod poller;
 pub mod report;

@@ -128,6 +128,11 @@ pub struct Session {
     pub info: Option<String>,
     /// Age of the open InnoDB transaction, when there is one.
     pub trx_age_ms: Option<u64>,
+    /// Sessions this one waits for directly (empty when it waits for none
+    /// that can be named); see `locks`.
+    pub blocked_by: Vec<u64>,
+    /// The lock it waits for, when it waits for one.
+    pub wait: Option<crate::locks::Wait>,
 }
 
 /// Query text longer than this is cut when read from the server, so one huge
@@ -212,10 +217,13 @@ pub struct Snapshot {
     pub privileges: Privileges,
     /// Wall time the tick's statements took, round trips included.
     pub poll_latency: Duration,
-    /// Statements the tick sent (at most 2).
+    /// Statements the tick sent (2; 3 while sessions wait for a lock).
     pub statements: u32,
     /// Human name of the endpoint (`127.0.0.1:3306`, `/run/mysqld/mysqld.sock`).
     pub endpoint: String,
+    /// Who waits for whom: the root blockers and their waiters, read from
+    /// the sessions' `blocked_by` ([`crate::locks::Graph::build`]).
+    pub locks: crate::locks::Graph,
 }
 
 impl Snapshot {

@@ -116,6 +116,8 @@ impl ProcesslistLayout {
             state: text(self.state),
             info: get(self.info).and_then(|v| value_text_capped(v, MAX_INFO_BYTES)),
             trx_age_ms: None,
+            blocked_by: Vec::new(),
+            wait: None,
         })
     }
 }
@@ -128,6 +130,8 @@ pub struct StatusRows {
     /// Set only when the statement carried variables.
     pub variables: Option<Variables>,
     pub trx_age_ms: HashMap<u64, u64>,
+    /// Threads whose transaction is in `LOCK WAIT` (`W` rows), sorted.
+    pub lock_wait: Vec<u64>,
 }
 
 /// Folds `(tag, name, value)` rows of [`status_sql`] into [`StatusRows`].
@@ -159,9 +163,16 @@ pub fn fold_status_rows<'a>(
                     *e = (*e).max(age);
                 }
             }
+            "W" => {
+                if let Ok(id) = name.trim().parse::<u64>() {
+                    out.lock_wait.push(id);
+                }
+            }
             _ => {}
         }
     }
+    out.lock_wait.sort_unstable();
+    out.lock_wait.dedup();
     if saw_vars {
         out.variables = Some(vars);
     }

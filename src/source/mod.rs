@@ -2,11 +2,12 @@
 //!
 //! Nothing else in the crate runs SQL against the monitored server. A
 //! [`Source`] owns exactly one connection; every tick ([`Source::poll`]) sends
-//! at most two statements:
+//! at most two statements in steady state:
 //!
 //! 1. status counters, open transactions and (every [`VARIABLES_EVERY`]) the
 //!    variables, as one `UNION ALL` statement;
-//! 2. the processlist.
+//! 2. the processlist;
+//! 3. only while sessions wait for a lock, the lock tables (see `locks`).
 //!
 //! Processlist source, measured with `SET profiling = 1` on MariaDB 10.11 with
 //! 2,000 idle sessions: `SHOW FULL PROCESSLIST` costs the server 2.5-4 ms,
@@ -26,10 +27,12 @@
 
 mod decode;
 mod error;
+mod locks;
 mod sql;
 
 pub use decode::*;
 pub use error::*;
+pub use locks::*;
 pub use sql::*;
 
 use std::collections::HashMap;
@@ -93,6 +96,8 @@ pub struct Source {
     variables_at: Option<Instant>,
     endpoint: String,
     seq: u64,
+    /// Lock waits: read only while somebody waits (see `locks`).
+    locks: LockReader,
 }
 
 impl fmt::Debug for Source {
@@ -107,7 +112,8 @@ impl fmt::Debug for Source {
 impl Source {
     /// Connects with the first of `attempts` that works: each is tried in
     /// order while the previous failed on TLS (PREFERRED falls back to plain).
-    /// Reads the server's identity and our privileges (two statements).
+    /// Reads the server's identity, our privileges and the lock sources it
+    /// offers (three statements).
     /// Each attempt, handshake included, ends within its connect timeout
     /// (a server that accepts TCP and never answers would otherwise hold it
     /// for the longer read timeout).
@@ -145,6 +151,7 @@ impl Source {
         let grants: Vec<Value> = conn.query("SHOW GRANTS").map_err(|e| classify(&e, true))?;
         let grants: Vec<String> = grants.iter().filter_map(value_text).collect();
         let privileges = parse_grants(&grants);
+        let locks = LockReader::new(&server, LockCaps::probe(&mut conn));
         Ok(Source {
             conn,
             processlist: ProcesslistSql::for_server(&server),
@@ -159,6 +166,7 @@ impl Source {
             variables_at: None,
             endpoint: endpoint.to_string(),
             seq: 0,
+            locks,
         })
     }
 
@@ -178,7 +186,8 @@ impl Source {
     }
 
     /// One tick: two statements (status [+ variables] + transactions, then
-    /// the processlist). Falls back quietly when a source is not available
+    /// the processlist), a third while sessions wait for a lock; the waits go
+    /// on the sessions and into the snapshot's graph. Falls back quietly when a source is not available
     /// (no INNODB_TRX privilege, performance schema off).
     pub fn poll(&mut self) -> Result<Snapshot, SourceError> {
         let started = Instant::now();
@@ -207,6 +216,7 @@ impl Source {
         if with_trx && self.with_trx {
             self.trx_ages = status.trx_age_ms.clone();
             self.trx_at = Some(Instant::now());
+            self.locks.set_lock_wait(status.lock_wait.clone());
         }
         let trx_aged_by = self.trx_at.map_or(0, |at| millis(at.elapsed()));
         if let Some(v) = status.variables.clone() {
@@ -232,6 +242,9 @@ impl Source {
                 .get(&s.id)
                 .map(|age| age.saturating_add(trx_aged_by));
         }
+        let locks = self
+            .locks
+            .tick(&mut self.conn, &mut sessions, &mut statements)?;
         self.seq += 1;
         Ok(Snapshot {
             seq: self.seq,
@@ -245,6 +258,7 @@ impl Source {
             poll_latency: started.elapsed(),
             statements,
             endpoint: self.endpoint.clone(),
+            locks,
         })
     }
 

@@ -107,8 +107,8 @@ pub(crate) fn quoted_names<T>(table: &[(&str, T)]) -> String {
 }
 
 /// The first statement of a tick: status rows tagged `S`, variable rows `V`
-/// (when `with_variables`), open-transaction ages in seconds `T` (when
-/// `with_trx`). All columns are cast to binary so the union never trips on
+/// (when `with_variables`), open-transaction ages in seconds `T` and the
+/// transactions waiting for a row lock `W` (when `with_trx`). All columns are cast to binary so the union never trips on
 /// mixed collations between schemas.
 pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_trx: bool) -> String {
     let (status_table, variables_table) = match flavor {
@@ -137,7 +137,9 @@ pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_tr
         sql.push_str(
             " UNION ALL SELECT 'T', CAST(trx_mysql_thread_id AS BINARY), \
              CAST(TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS BINARY) \
-             FROM information_schema.INNODB_TRX",
+             FROM information_schema.INNODB_TRX \
+             UNION ALL SELECT 'W', CAST(trx_mysql_thread_id AS BINARY), CAST(trx_id AS BINARY) \
+             FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'",
         );
     }
     sql

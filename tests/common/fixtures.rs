@@ -25,6 +25,8 @@ pub fn session(id: u64, user: &str, host: &str, command: &str, secs: u64, info: 
         state: String::new(),
         info: (!info.is_empty()).then(|| info.to_string()),
         trx_age_ms: None,
+        blocked_by: Vec::new(),
+        wait: None,
     }
 }
 
@@ -74,6 +76,7 @@ pub fn raw_snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Snapsho
         poll_latency: Duration::from_millis(3),
         statements: 2,
         endpoint: "127.0.0.1:3306".to_string(),
+        locks: Default::default(),
     }
 }
 
