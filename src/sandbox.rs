@@ -279,6 +279,9 @@ pub struct SandboxOptions {
     pub datadir: Option<PathBuf>,
     /// More server arguments, appended last (they win over ours).
     pub extra_args: Vec<String>,
+    /// Start with the performance schema on, metadata lock instrument
+    /// included (off by default: it costs memory and start time).
+    pub performance_schema: bool,
 }
 
 impl Default for SandboxOptions {
@@ -288,6 +291,7 @@ impl Default for SandboxOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             datadir: None,
             extra_args: Vec::new(),
+            performance_schema: false,
         }
     }
 }
@@ -428,6 +432,7 @@ pub struct Sandbox {
     port: u16,
     max_connections: u32,
     extra_args: Vec<String>,
+    performance_schema: bool,
     datadir: PathBuf,
     socket: PathBuf,
     /// The datadir is ours to remove on stop.
@@ -471,6 +476,7 @@ impl Sandbox {
             port: opts.port.unwrap_or(0),
             max_connections: opts.max_connections,
             extra_args: opts.extra_args,
+            performance_schema: opts.performance_schema,
             datadir,
             socket,
             temp,
@@ -700,9 +706,16 @@ impl Sandbox {
             "--max-connect-errors=1000000".into(),
             format!("--log-error={}", d.join(ERROR_LOG).display()),
             "--skip-log-bin".into(),
-            "--performance-schema=OFF".into(),
             "--event-scheduler=ON".into(),
         ]);
+        if self.performance_schema {
+            args.extend([
+                "--performance-schema=ON".to_string(),
+                "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON".to_string(),
+            ]);
+        } else {
+            args.push("--performance-schema=OFF".into());
+        }
         args.extend(innodb_args().iter().map(|s| s.to_string()));
         if self.bin.flavor == Flavor::MySql {
             args.push("--mysqlx=OFF".into());
@@ -885,6 +898,14 @@ exit 0"#;
                 action: sql,
                 source: e,
             });
+        }
+        if self.performance_schema {
+            // What a monitor needs to read the lock tables there.
+            let sql = format!(
+                "GRANT SELECT ON performance_schema.* TO '{}'@'%'",
+                MONITOR.user
+            );
+            conn.query_drop(&sql).map_err(setup_err(sql.clone()))?;
         }
         drop(conn);
         Conn::new(self.root_opts()).map_err(setup_err(format!(
