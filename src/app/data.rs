@@ -30,6 +30,9 @@ pub struct Data {
     pub sleeping: usize,
     /// The oldest open transaction in the shown snapshot, in ms.
     pub oldest_trx_ms: Option<u64>,
+    /// The whole statement of the one session being looked at, read on
+    /// demand (the processlist carries only its start).
+    pub statement: Option<(u64, Result<Option<String>, String>)>,
 }
 
 impl Data {

@@ -11,7 +11,7 @@ use crate::app::keymap::{self, Action, Mode};
 use crate::app::{App, Plan, PlanKind};
 use crate::command::KillMode;
 use crate::findings::Severity;
-use crate::snapshot::Session;
+use crate::snapshot::{LISTED_INFO_CHARS, Session};
 use crate::text::{block, one_line, short_duration, short_ms};
 use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
@@ -89,8 +89,35 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
         area.height.saturating_sub(2),
     );
     let text = match app.sessions().iter().find(|s| s.id == id) {
-        Some(s) => {
+        Some(listed) => {
+            // The processlist carries the statement's start; the whole one
+            // is read on demand and shown once it is here.
+            let whole = match &app.data.statement {
+                Some((sid, Ok(Some(text)))) if *sid == id => Some(text.as_str()),
+                _ => None,
+            };
+            let s = &Session {
+                info: whole.map(str::to_string).or_else(|| listed.info.clone()),
+                ..listed.clone()
+            };
             let mut lines = session_lines(s, theme, true);
+            match &app.data.statement {
+                Some((sid, Err(e))) if *sid == id => lines.push(Line::styled(
+                    format!(
+                        "(only the first {LISTED_INFO_CHARS} characters: {})",
+                        one_line(e, 120)
+                    ),
+                    theme.dim(),
+                )),
+                None if listed
+                    .info
+                    .as_ref()
+                    .is_some_and(|q| q.chars().count() >= LISTED_INFO_CHARS) =>
+                {
+                    lines.push(Line::styled("(reading the whole statement…)", theme.dim()))
+                }
+                _ => {}
+            }
             lines.push(Line::raw(""));
             lines.push(Line::from(hint_spans(Mode::Detail, |_| true, theme)));
             Text::from(lines)
