@@ -1046,7 +1046,7 @@ fn findings_are_computed_per_snapshot() {
         .expect("a leak finding");
     assert!(f.title.contains("20 sessions"), "{}", f.title);
     assert!(f.title.contains("leaky"), "{}", f.title);
-    assert!(f.fix.iter().any(|s| s.key.as_deref() == Some("I")));
+    assert!(f.fix.iter().any(|s| s.key() == Some("I")));
 
     // The leak is gone in the next snapshot: so is the finding.
     let t2 = t1 + Duration::from_secs(1);

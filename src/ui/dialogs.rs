@@ -292,11 +292,7 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = step
-                .key
-                .as_deref()
-                .map(|k| format!(" [{k}]"))
-                .unwrap_or_default();
+            let key = step.key().map(|k| format!(" [{k}]")).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::raw(format!("  → {}", one_line(&step.text, 500))),
                 Span::styled(key, theme.key()),
