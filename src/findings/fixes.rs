@@ -1,10 +1,15 @@
 //! Fix steps more than one rule gives, written once: the max_connections
-//! advice, the statement timeout per flavor, keeping a setting in my.cnf.
+//! advice, the wait_timeout advice, the statement timeout per flavor, and
+//! the one my.cnf block a finding ends with.
+
+use std::collections::HashMap;
 
 use super::FixStep;
-use super::units::{ceil10, mib};
+use super::leak::{self, Leak};
+use super::units::{ceil_to, mib};
 use crate::action::Action;
-use crate::snapshot::{Flavor, Variables, millis};
+use crate::snapshot::{Flavor, Snapshot, Variables, millis};
+use crate::text::short_ms;
 use crate::thresholds::Thresholds;
 
 /// The highest `max_connections` the servers accept.
@@ -13,12 +18,20 @@ pub(super) const MAX_CONNECTIONS_LIMIT: u64 = 100_000;
 pub(super) const RAISE_MARGIN: f64 = 0.25;
 /// A raised limit is at least this much over the current one.
 pub(super) const RAISE_MIN_STEP: u64 = 10;
+/// The usual advice for wait_timeout is 300 to 600 s: the low end, unless
+/// pools on the server idle longer.
+pub(super) const WAIT_ADVISED_S: u64 = 300;
+/// interactive_timeout: the high end, for people at a mysql prompt.
+pub(super) const INTERACTIVE_ADVISED_S: u64 = 600;
+/// An advised wait_timeout stays this share above the longest pool idle time.
+pub(super) const WAIT_MARGIN: f64 = 0.2;
 
 /// A step that only says what to do.
 pub(super) fn step(text: impl Into<String>) -> FixStep {
     FixStep {
         text: text.into(),
         sql: None,
+        config: None,
         action: None,
     }
 }
@@ -37,17 +50,55 @@ impl FixStep {
     }
 }
 
-/// `SET GLOBAL` of a setting now, explained by `text`.
-pub(super) fn set_global(text: impl Into<String>, setting: &str) -> FixStep {
-    step(text).sql(format!("SET GLOBAL {setting};"))
+/// The steps of one finding's fix. Every setting changed with `SET GLOBAL`
+/// is gathered into one `[mysqld]` block, the last step.
+#[derive(Debug, Default)]
+pub(super) struct Fix {
+    steps: Vec<FixStep>,
+    settings: Vec<String>,
 }
 
-/// Keeping a setting across restarts.
-pub(super) fn keep_in_my_cnf(setting: impl Into<String>) -> FixStep {
-    step("Keep it across restarts: my.cnf, under [mysqld]").sql(setting)
+impl Fix {
+    /// Adds a step.
+    pub(super) fn push(&mut self, step: FixStep) {
+        self.steps.push(step);
+    }
+
+    /// Adds `SET GLOBAL setting` now, explained by `text`, and keeps the
+    /// setting for the my.cnf block.
+    pub(super) fn set_global(&mut self, text: impl Into<String>, setting: String) {
+        self.steps
+            .push(step(text).sql(format!("SET GLOBAL {setting};")));
+        self.settings.push(setting);
+    }
+
+    /// The steps, ending with the my.cnf block when something was set.
+    pub(super) fn finish(mut self) -> Vec<FixStep> {
+        if !self.settings.is_empty() {
+            let them = if self.settings.len() == 1 {
+                "it"
+            } else {
+                "them"
+            };
+            let mut config = String::from("[mysqld]");
+            for s in &self.settings {
+                config.push('\n');
+                config.push_str(s);
+            }
+            self.steps.push(FixStep {
+                config: Some(config),
+                ..step(format!(
+                    "SET GLOBAL is lost at restart: keep {them} in my.cnf (or a file in its \
+                     conf.d directory)"
+                ))
+            });
+        }
+        self.steps
+    }
 }
 
-/// A raised max_connections and what the added connections cost.
+/// The advised max_connections and what the added connections cost: one
+/// computation for every finding that advises raising the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct MaxConnections {
     /// The current limit.
@@ -59,11 +110,21 @@ pub(super) struct MaxConnections {
 }
 
 impl MaxConnections {
+    /// The limit for the most sessions the server has held (now or since it
+    /// started).
+    pub(super) fn for_snapshot(snap: &Snapshot) -> MaxConnections {
+        let st = &snap.status;
+        MaxConnections::advise(
+            &snap.variables,
+            st.max_used_connections.max(st.threads_connected),
+        )
+    }
+
     /// The limit for `needed` sessions: [`RAISE_MARGIN`] over it, rounded up
     /// to a multiple of 10, at least [`RAISE_MIN_STEP`] over the current limit.
     pub(super) fn advise(v: &Variables, needed: u64) -> MaxConnections {
         let from = v.max_connections;
-        let to = ceil10(needed as f64 * (1.0 + RAISE_MARGIN))
+        let to = ceil_to(needed as f64 * (1.0 + RAISE_MARGIN), 10)
             .max(from.saturating_add(RAISE_MIN_STEP))
             .min(MAX_CONNECTIONS_LIMIT.max(from));
         let per_conn = [
@@ -85,12 +146,9 @@ impl MaxConnections {
         self.to.saturating_sub(self.from)
     }
 
-    /// Setting the limit now (explained by `text`) and in my.cnf.
-    pub(super) fn set(&self, text: impl Into<String>) -> Vec<FixStep> {
-        vec![
-            set_global(text, &format!("max_connections = {}", self.to)),
-            keep_in_my_cnf(format!("max_connections = {}", self.to)),
-        ]
+    /// Sets the limit (explained by `text`).
+    pub(super) fn set(&self, fix: &mut Fix, text: impl Into<String>) {
+        fix.set_global(text, format!("max_connections = {}", self.to));
     }
 
     /// What to check before raising: memory and open files.
@@ -117,6 +175,75 @@ impl MaxConnections {
                  or the server lowers max_connections at startup",
             ),
         ]
+    }
+}
+
+/// The advised wait_timeout and interactive_timeout: one computation for
+/// the leak and the timeouts findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WaitTimeout {
+    /// wait_timeout to set, in seconds: [`WAIT_ADVISED_S`], or more when
+    /// pools idle longer.
+    pub secs: u64,
+    /// interactive_timeout to set, in seconds.
+    pub interactive_secs: u64,
+    /// The longest idle time of a pooled session, in ms (0 when none seen).
+    pub pools_idle_ms: u64,
+}
+
+impl WaitTimeout {
+    /// The advice for `snap`: pooled sessions are idle client sessions outside
+    /// a transaction, not leaked, whose account holds more than one session
+    /// from their host (a lone session may be someone's shell).
+    pub(super) fn advise(snap: &Snapshot, t: &Thresholds, leaks: &[Leak]) -> WaitTimeout {
+        let idle_ms = millis(t.idle_over);
+        let leaked = |user: &str| leaks.iter().any(|l| l.user == user);
+        let mut per_pair: HashMap<(&str, &str), (usize, u64)> = HashMap::new();
+        for s in snap.sessions.iter().filter(|s| !s.is_system()) {
+            let pooled_idle = s.is_sleeping()
+                && s.trx_age_ms.is_none()
+                && !(leaked(&s.user) && leak::is_stale(s, idle_ms));
+            let entry = per_pair.entry((&s.user, s.client_host())).or_default();
+            entry.0 += 1;
+            if pooled_idle {
+                entry.1 = entry.1.max(s.time_ms);
+            }
+        }
+        let pools_idle_ms = per_pair
+            .values()
+            .filter(|(n, _)| *n > 1)
+            .map(|(_, idle)| *idle)
+            .max()
+            .unwrap_or(0);
+        let needed = ceil_to(pools_idle_ms as f64 / 1000.0 * (1.0 + WAIT_MARGIN), 60);
+        let secs = WAIT_ADVISED_S.max(needed);
+        WaitTimeout {
+            secs,
+            interactive_secs: INTERACTIVE_ADVISED_S.max(secs),
+            pools_idle_ms,
+        }
+    }
+
+    /// Sets wait_timeout (explained by `text`) and says what it does to pools.
+    pub(super) fn set(&self, fix: &mut Fix, text: &str) {
+        let w = self.secs;
+        let seen = if self.pools_idle_ms > 0 {
+            format!(
+                "; the pools here idle up to {}",
+                short_ms(self.pools_idle_ms)
+            )
+        } else {
+            String::new()
+        };
+        fix.set_global(
+            format!("{text} after {w}s (applies to new sessions{seen})"),
+            format!("wait_timeout = {w}"),
+        );
+        fix.push(step(format!(
+            "What it does to pools: one that does not validate a connection before use gets \
+             'server has gone away' (2006/2013) from a connection the server closed after {w}s \
+             idle; set the pool's idle timeout or max lifetime under {w}s"
+        )));
     }
 }
 
@@ -147,15 +274,15 @@ impl StatementTimeout {
 
     /// `variable = value` in the variable's unit (seconds on MariaDB,
     /// milliseconds on MySQL).
-    pub(super) fn setting(&self) -> String {
+    fn setting(&self) -> String {
         match self.flavor {
             Flavor::MariaDb => format!("{} = {}", self.variable(), self.secs),
             Flavor::MySql => format!("{} = {}", self.variable(), self.secs.saturating_mul(1000)),
         }
     }
 
-    /// The step that sets it now.
-    pub(super) fn set(&self) -> FixStep {
+    /// Sets it now.
+    pub(super) fn set(&self, fix: &mut Fix) {
         let secs = self.secs;
         let text = match self.flavor {
             Flavor::MariaDb => format!(
@@ -167,6 +294,6 @@ impl StatementTimeout {
                  milliseconds; read-only SELECTs only, writes and DDL are not limited)"
             ),
         };
-        set_global(text, &self.setting())
+        fix.set_global(text, self.setting());
     }
 }

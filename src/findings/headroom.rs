@@ -50,12 +50,14 @@ pub(super) struct Headroom {
     pub severity: Severity,
 }
 
-/// The headroom of `snap`, if it is short; `leaked` is the leak rule's count.
+/// The headroom of `snap`, if it is short; `leaked` is the leak rule's
+/// count, `raise` the one max_connections advice.
 pub(super) fn detect(
     snap: &Snapshot,
     history: &History,
     t: &Thresholds,
     leaked: usize,
+    raise: MaxConnections,
 ) -> Option<Headroom> {
     let max = snap.variables.max_connections;
     let st = &snap.status;
@@ -72,7 +74,6 @@ pub(super) fn detect(
     } else {
         return None;
     };
-    let needed = st.max_used_connections.max(st.threads_connected);
     Some(Headroom {
         cause,
         connected: st.threads_connected,
@@ -84,7 +85,7 @@ pub(super) fn detect(
         refused_recent: recent,
         span_ms,
         leaked,
-        raise: MaxConnections::advise(&snap.variables, needed),
+        raise,
         severity: Severity::critical_if((max > 0 && usage >= t.crit) || recent > 0),
     })
 }

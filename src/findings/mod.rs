@@ -30,6 +30,7 @@ use crate::action::Action;
 use crate::history::History;
 use crate::snapshot::Snapshot;
 use crate::thresholds::Thresholds;
+use fixes::{MaxConnections, WaitTimeout};
 
 /// How bad a finding is; findings are listed most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -107,15 +108,18 @@ impl FindingKind {
     }
 }
 
-/// One step of a fix: what to do, the SQL to copy, and the action (a conntop
-/// key) that does it.
+/// One step of a fix: what to do, the SQL or my.cnf lines to copy, and the
+/// action (a conntop key) that does it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FixStep {
     /// Plain-language action ("Kill the idle sessions now").
     pub text: String,
-    /// SQL (or a my.cnf line) to copy, undecorated.
+    /// One SQL statement to copy, undecorated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
+    /// my.cnf lines to copy: a `[mysqld]` block, one per finding; not SQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// What performs it in conntop; serialised as its key (`"key": "I"`).
     #[serde(
         rename = "key",
@@ -161,14 +165,20 @@ pub struct Finding {
 pub fn diagnose(snap: &Snapshot, history: &History, t: &Thresholds) -> Vec<Finding> {
     let leaks = leak::detect(snap, t);
     let leaked: usize = leaks.iter().map(|l| l.stale).sum();
-    let leak_wait = (!leaks.is_empty()).then(|| leak::wait_timeout(t));
+    let leak_hosts: Vec<&str> = leaks
+        .iter()
+        .flat_map(|l| l.hosts.iter().map(|(h, _)| *h))
+        .collect();
+    // One advice each, shared by every rule that gives it.
+    let wait = WaitTimeout::advise(snap, t, &leaks);
+    let raise = MaxConnections::for_snapshot(snap);
 
-    let mut out: Vec<Finding> = leaks.iter().map(wording::leak).collect();
-    out.extend(headroom::detect(snap, history, t, leaked).map(|h| wording::headroom(&h)));
+    let mut out: Vec<Finding> = leaks.iter().map(|l| wording::leak(l, &wait)).collect();
+    out.extend(headroom::detect(snap, history, t, leaked, raise).map(|h| wording::headroom(&h)));
     out.extend(long_running::detect(snap, t).map(|l| wording::long_running(&l)));
-    out.extend(pool::detect(snap, history, t).map(|p| wording::pool(&p)));
+    out.extend(pool::detect(snap, history, t, &leak_hosts, raise).map(|p| wording::pool(&p)));
     out.extend(spike::detect(snap, history, t).map(|s| wording::spike(&s)));
-    out.extend(timeouts::detect(snap, t, leak_wait).map(|x| wording::timeouts(&x)));
+    out.extend(timeouts::detect(snap, t, &wait, !leaks.is_empty()).map(|x| wording::timeouts(&x)));
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -44,11 +44,15 @@ pub(super) struct Pools<'a> {
     pub severity: Severity,
 }
 
-/// The pools of the last [`POOL_WINDOW`], if they fill the server.
+/// The pools of the last [`POOL_WINDOW`], if they fill the server. Hosts in
+/// `leaking` (the leak rule's) hold leaked sessions, not a pool: left out.
+/// `raise` is the one max_connections advice.
 pub(super) fn detect<'a>(
     snap: &Snapshot,
     history: &'a History,
     t: &Thresholds,
+    leaking: &[&str],
+    raise: MaxConnections,
 ) -> Option<Pools<'a>> {
     let max = snap.variables.max_connections;
     if covered(history) < POOL_MIN_HISTORY || max == 0 {
@@ -69,7 +73,7 @@ pub(super) fn detect<'a>(
     let steady: Vec<(&str, u32)> = newest
         .per_host
         .iter()
-        .filter(|(_, n)| *n >= POOL_MIN_SESSIONS)
+        .filter(|(host, n)| *n >= POOL_MIN_SESSIONS && !leaking.contains(&host.as_str()))
         .filter(|(host, n)| {
             let tol = POOL_STEADY * f64::from(*n);
             window
@@ -98,13 +102,12 @@ pub(super) fn detect<'a>(
     let per_instance = ((POOL_TARGET * max as f64) / similar.len() as f64)
         .floor()
         .max(1.0) as u64;
-    let needed = sum.max(snap.status.threads_connected);
     Some(Pools {
         sum,
         max,
         span_ms: newest.at.duration_since(window[0].at).map_or(0, millis),
         per_instance,
-        raise: MaxConnections::advise(&snap.variables, needed),
+        raise,
         hosts: similar,
         severity: Severity::critical_if(snap.usage() >= t.crit),
     })

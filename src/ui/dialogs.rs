@@ -189,7 +189,8 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     if plan.mode == KillMode::Connection && open_trx > 0 {
         lines.push(Line::styled(
             format!(
-                "{open_trx} of them hold an open transaction: killing the connection rolls it back."
+                "{open_trx} of them {} an open transaction: killing the connection rolls it back.",
+                if open_trx == 1 { "holds" } else { "hold" }
             ),
             theme.warn(),
         ));
@@ -297,8 +298,8 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
                 Span::raw(format!("  → {}", one_line(&step.text, 500))),
                 Span::styled(key, theme.key()),
             ]));
-            if let Some(sql) = &step.sql {
-                for l in block(sql).lines() {
+            for text in [&step.sql, &step.config].into_iter().flatten() {
+                for l in block(text).lines() {
                     lines.push(Line::raw(format!("    {l}")));
                 }
             }
