@@ -17,6 +17,7 @@ mod long_running;
 mod pool;
 mod series;
 mod spike;
+mod steady;
 mod timeouts;
 mod units;
 mod wording;
@@ -31,6 +32,7 @@ use crate::history::History;
 use crate::snapshot::Snapshot;
 use crate::thresholds::Thresholds;
 use fixes::{MaxConnections, WaitTimeout};
+pub use steady::{STEADY_HOLD, Steady};
 
 /// How bad a finding is; findings are listed most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -157,6 +159,10 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// What to do, in order.
     pub fix: Vec<FixStep>,
+    /// What the finding is about, stable from one snapshot to the next: the
+    /// account of a leak, empty for the kinds found once per server.
+    #[serde(skip)]
+    subject: String,
 }
 
 /// Runs every rule; most severe first, then in the order leak, headroom,

@@ -92,5 +92,6 @@ pub(in crate::findings) fn headroom(h: &Headroom) -> Finding {
         title,
         evidence,
         fix: fix.finish(),
+        subject: String::new(),
     }
 }

@@ -113,5 +113,6 @@ pub(in crate::findings) fn leak(l: &Leak, wait: &WaitTimeout) -> Finding {
         title,
         evidence,
         fix: fix.finish(),
+        subject: l.user.to_string(),
     }
 }

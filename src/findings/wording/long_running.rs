@@ -127,5 +127,6 @@ pub(in crate::findings) fn long_running(l: &LongRunning) -> Finding {
         title,
         evidence,
         fix: fix.finish(),
+        subject: String::new(),
     }
 }

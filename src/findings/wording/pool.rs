@@ -44,5 +44,6 @@ pub(in crate::findings) fn pool(p: &Pools) -> Finding {
         title,
         evidence,
         fix: fix.finish(),
+        subject: String::new(),
     }
 }

@@ -113,5 +113,6 @@ pub(in crate::findings) fn spike(s: &Spike) -> Finding {
         title,
         evidence,
         fix: fix.finish(),
+        subject: String::new(),
     }
 }

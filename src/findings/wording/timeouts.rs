@@ -51,5 +51,6 @@ pub(in crate::findings) fn timeouts(x: &Timeouts) -> Finding {
         title: format!("Lax timeouts: {}", parts.join(", ")),
         evidence,
         fix: fix.finish(),
+        subject: String::new(),
     }
 }
