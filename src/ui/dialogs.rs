@@ -220,7 +220,8 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     if plan.mode == KillMode::Connection && open_trx > 0 {
         lines.push(Line::styled(
             format!(
-                "{open_trx} of them hold an open transaction: killing the connection rolls it back."
+                "{open_trx} of them {} an open transaction: killing the connection rolls it back.",
+                if open_trx == 1 { "holds" } else { "hold" }
             ),
             theme.warn(),
         ));
@@ -293,15 +294,13 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = keymap::step_key(step)
-                .map(|k| format!(" [{k}]"))
-                .unwrap_or_default();
+            let key = step.key().map(|k| format!(" [{k}]")).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::raw(format!("  → {}", one_line(&step.text, 500))),
                 Span::styled(key, theme.key()),
             ]));
-            if let Some(sql) = &step.sql {
-                for l in block(sql).lines() {
+            for text in [&step.sql, &step.config].into_iter().flatten() {
+                for l in block(text).lines() {
                     lines.push(Line::raw(format!("    {l}")));
                 }
             }
