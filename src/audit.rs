@@ -54,6 +54,14 @@ impl<'a> AuditRecord<'a> {
     }
 }
 
+/// Where audit records go: the log file, or a fake in tests.
+pub trait AuditSink {
+    /// Appends one record.
+    fn append(&mut self, record: &AuditRecord<'_>) -> io::Result<()>;
+    /// Where the records go, for messages (the file's path).
+    fn location(&self) -> String;
+}
+
 /// An append-only JSON-lines file, created with mode 0600 (it holds query text).
 #[derive(Debug)]
 pub struct AuditLog {
@@ -95,19 +103,26 @@ impl AuditLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
+impl AuditSink for AuditLog {
     /// Appends one record as a single line (one write call, so lines from
     /// concurrent conntop processes do not interleave).
-    pub fn append(&mut self, record: &AuditRecord<'_>) -> io::Result<()> {
+    fn append(&mut self, record: &AuditRecord<'_>) -> io::Result<()> {
         let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kill::SkipReason;
 
     #[test]
     fn default_path_prefers_xdg_state_home() {
@@ -141,7 +156,9 @@ mod tests {
             info: Some("SELECT \"x\"\n".into()),
             ..Session::default()
         };
-        let outcome = KillOutcome::Skipped("busy now".into());
+        let outcome = KillOutcome::Skipped(SkipReason::Busy {
+            command: "Query".into(),
+        });
         {
             let mut log = AuditLog::open(&path).expect("opens");
             let rec = AuditRecord::new(
@@ -161,7 +178,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(lines[0]).expect("json");
         assert_eq!(v["id"], 7);
         assert_eq!(v["result"], "skipped");
-        assert_eq!(v["detail"], "busy now");
+        assert_eq!(v["detail"], "busy now (Query)");
         assert_eq!(v["mode"], "connection");
         assert_eq!(v["info"], "SELECT \"x\"\n");
         assert_eq!(v["server"], "127.0.0.1:3306");

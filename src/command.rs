@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::kill::policy::SkipReason;
 use crate::snapshot::{Session, Snapshot};
 
 /// What the poller publishes on the latest-wins channel.
@@ -102,7 +103,7 @@ pub enum KillOutcome {
     /// A dry run: it passed its re-check and would have been killed; nothing was sent.
     WouldKill,
     /// Not killed because it no longer matched what was confirmed (or is gone).
-    Skipped(String),
+    Skipped(SkipReason),
     /// The server refused or failed.
     Failed(String),
 }

@@ -13,7 +13,8 @@ use crate::command::{KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
 use crate::history::{History, Sample};
-use crate::kill::{self, Batch, Safety, Selection};
+use crate::kill::executor::{self, Batch};
+use crate::kill::{self, Safety, Selection};
 use crate::poller::{self, PollerConfig};
 use crate::report;
 use crate::sandbox::{self, Load, Sandbox, SandboxOptions};
@@ -48,11 +49,11 @@ fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
 
 fn safety(cli: &Cli) -> Safety {
     Safety {
-        own_id: 0,
         allow_system: cli.safety.allow_system,
         ignore_users: cli.safety.ignore_user.clone(),
         ignore_hosts: cli.safety.ignore_host.clone(),
         read_only: cli.safety.read_only,
+        ..Safety::default()
     }
 }
 
@@ -139,10 +140,7 @@ fn run_dashboard(
         attempts,
         endpoint,
         kill_method: cli.safety.kill_method.into(),
-        safety: Safety {
-            own_id: first.as_ref().map_or(0, Source::own_id),
-            ..safety.clone()
-        },
+        safety: safety.clone(),
         audit,
     };
     let handle = poller::spawn(config, first, first_error);
@@ -204,7 +202,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let mut safety = safety(cli);
+    let safety = safety(cli);
     if safety.read_only {
         return Err(Failure(
             "read-only mode (--read-only): nothing is killed".to_string(),
@@ -214,7 +212,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     let endpoint = opts.endpoint();
     let mut source =
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
-    safety.own_id = source.own_id();
+    let safety = safety.connected(source.own_id());
     let mut audit = audit_log(cli)?;
     let sessions = source
         .read_sessions()
@@ -259,10 +257,10 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         server: &endpoint,
     };
     let mut write_error = None;
-    let result = kill::execute(
+    let result = executor::execute(
         &mut source,
         &targets,
-        batch,
+        &batch,
         &safety,
         Some(&mut audit),
         &mut |t, outcome, _| {

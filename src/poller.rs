@@ -12,7 +12,8 @@ use mysql::Opts;
 
 use crate::audit::AuditLog;
 use crate::command::{Command, Feed, KillMethod, KillMode, KillTally, Reply};
-use crate::kill::{self, Batch, Safety};
+use crate::kill::Safety;
+use crate::kill::executor::{self, Batch};
 use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
 
@@ -37,7 +38,8 @@ pub struct PollerConfig {
     /// Human name of the server, for messages and the audit log.
     pub endpoint: String,
     pub kill_method: KillMethod,
-    /// Safety rules; `own_id` is filled in by the poller on every connect.
+    /// Safety rules from the flags; each batch binds them to the live
+    /// connection ([`Safety::connected`]).
     pub safety: Safety,
     pub audit: Option<AuditLog>,
 }
@@ -79,14 +81,10 @@ impl Drop for PollerHandle {
 /// that startup errors are reported before any UI appears); `None` starts in
 /// the reconnecting state with `first_error`.
 pub fn spawn(
-    mut config: PollerConfig,
+    config: PollerConfig,
     first: Option<Source>,
     first_error: Option<String>,
 ) -> PollerHandle {
-    // The caller's connection is ours too: never kill it.
-    if let Some(source) = &first {
-        config.safety.own_id = source.own_id();
-    }
     let (feed_tx, feed_rx) = crossbeam_channel::bounded(1);
     let (reply_tx, reply_rx) = crossbeam_channel::unbounded();
     let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
@@ -202,7 +200,6 @@ impl Poller {
         self.attempts += 1;
         match Source::connect(&self.config.attempts, &self.config.endpoint) {
             Ok(source) => {
-                self.config.safety.own_id = source.own_id();
                 self.source = Some(source);
                 self.down_since = None;
                 self.attempts = 0;
@@ -282,6 +279,7 @@ impl Poller {
             why,
             server: &self.config.endpoint,
         };
+        let safety = self.config.safety.connected(source.own_id());
         let replies = &self.replies;
         let mut last_progress = Instant::now();
         let _ = replies.send(Reply::KillProgress {
@@ -289,12 +287,17 @@ impl Poller {
             total,
             tally: KillTally::default(),
         });
-        let result = kill::execute(
+        let audit = self
+            .config
+            .audit
+            .as_mut()
+            .map(|log| log as &mut dyn crate::audit::AuditSink);
+        let result = executor::execute(
             source,
             targets,
-            batch,
-            &self.config.safety,
-            self.config.audit.as_mut(),
+            &batch,
+            &safety,
+            audit,
             &mut |_, _, tally| {
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = Instant::now();

@@ -437,7 +437,7 @@ mod snapshots {
             )
             .unwrap_err();
         assert_eq!(e.code(), Some(1095), "{e:?}");
-        let msg = conntop::kill::kill_error_message(&e);
+        let msg = conntop::kill::executor::kill_error_message(&e);
         assert!(msg.contains("SUPER"), "{msg}");
         assert!(msg.contains("CONNECTION_ADMIN"), "{msg}");
         assert!(!msg.contains('\n'), "{msg}");
@@ -588,13 +588,7 @@ mod poller_thread {
         let source = Source::connect(&[monitor()], "test").unwrap();
         let own = source.own_id();
         let handle = poller::spawn(
-            config(
-                vec![monitor()],
-                Safety {
-                    own_id: own,
-                    ..Safety::default()
-                },
-            ),
+            config(vec![monitor()], Safety::default()),
             Some(source),
             None,
         );
@@ -919,7 +913,8 @@ mod kills {
     use super::*;
 
     use conntop::command::{KillMethod, KillMode, KillOutcome};
-    use conntop::kill::{self, Batch, Pattern, Safety, Selection};
+    use conntop::kill::executor::{self, Batch};
+    use conntop::kill::{self, Pattern, Safety, Selection, SkipReason};
 
     /// `kill <rest>` on the shared server as `killer`, with the audit log in `audit`.
     fn kill_as(killer: &common::TestUser, audit: &str, rest: &[&str]) -> Run {
@@ -1078,10 +1073,7 @@ mod kills {
         let conn = user.connect();
         let id = conn_id(&conn);
         let mut source = source_as("conntop", "conntop");
-        let safety = Safety {
-            own_id: source.own_id(),
-            ..Safety::default()
-        };
+        let safety = Safety::default().connected(source.own_id());
         let selection = Selection {
             users: vec![Pattern::new(&user.user).unwrap()],
             hosts: vec![],
@@ -1096,10 +1088,10 @@ mod kills {
             .iter()
             .any(|r| r.id == id && r.command == "Query")));
         let mut outcomes = Vec::new();
-        let result = kill::execute(
+        let result = executor::execute(
             &mut source,
             &targets,
-            Batch {
+            &Batch {
                 mode: KillMode::Connection,
                 method: KillMethod::Sql,
                 dry_run: false,
@@ -1115,7 +1107,8 @@ mod kills {
         match &outcomes[..] {
             [(got, KillOutcome::Skipped(why))] => {
                 assert_eq!(*got, id);
-                assert!(why.starts_with("busy now"), "{why}");
+                assert!(matches!(why, SkipReason::Busy { .. }), "{why}");
+                assert!(why.to_string().starts_with("busy now"), "{why}");
             }
             other => panic!("{other:?}"),
         }

@@ -1,19 +1,15 @@
-//! Who may be killed, and killing them safely: safety rules, target plans,
-//! the re-check just before each KILL, and the batch executor shared by the
-//! dashboard (through the poller) and `conntop kill`.
+//! Who may be killed, pure: the safety rules, target plans and the re-check
+//! predicate. No SQL and no I/O; the dashboard builds its previews from here
+//! and the executor re-checks with the same rules.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::Duration;
 
-use crate::audit::{AuditLog, AuditRecord};
-use crate::command::{Expect, KillMethod, KillMode, KillOutcome, KillTally, KillTarget};
-use crate::snapshot::{Session, millis};
-use crate::source::{Source, SourceError};
+use serde::Serialize;
 
-/// How many targets share one re-read of the processlist. Each KILL follows
-/// its re-check by at most this many statements (a few ms), while a batch of
-/// 2,000 costs 40 processlist reads instead of 2,000.
-pub const RECHECK_CHUNK: usize = 50;
+use crate::command::{Expect, KillMode, KillTally, KillTarget};
+use crate::snapshot::{Session, millis};
 
 /// A user or host pattern: shell-style `*` and `?`, matched against the whole value.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,10 +37,37 @@ impl std::str::FromStr for Pattern {
     }
 }
 
+/// Why the safety rules keep a session out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `--read-only`.
+    ReadOnly,
+    /// conntop's own connection.
+    OwnConnection,
+    /// A server thread (without `--allow-system`).
+    System,
+    /// The user matches `--ignore-user`.
+    ProtectedUser(String),
+    /// The client host matches `--ignore-host`.
+    ProtectedHost(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::ReadOnly => f.write_str("read-only mode (--read-only)"),
+            Refusal::OwnConnection => f.write_str("conntop's own connection"),
+            Refusal::System => f.write_str("system or replication thread (use --allow-system)"),
+            Refusal::ProtectedUser(user) => write!(f, "user {user} is protected (--ignore-user)"),
+            Refusal::ProtectedHost(host) => write!(f, "host {host} is protected (--ignore-host)"),
+        }
+    }
+}
+
 /// The rules no kill may break.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Safety {
-    /// conntop's own connection.
+    /// conntop's own connection; set with [`Safety::connected`].
     pub own_id: u64,
     /// `--allow-system`: system and replication threads may be killed.
     pub allow_system: bool,
@@ -57,25 +80,39 @@ pub struct Safety {
 }
 
 impl Safety {
+    /// These rules on the connection whose id is `own_id`: the one place
+    /// where conntop's own connection enters the rules.
+    pub fn connected(&self, own_id: u64) -> Safety {
+        Safety {
+            own_id,
+            ..self.clone()
+        }
+    }
+
     /// Why this session must not be killed, or `None` when it may be.
-    pub fn refusal(&self, s: &Session) -> Option<String> {
+    pub fn refuses(&self, s: &Session) -> Option<Refusal> {
         if self.read_only {
-            return Some("read-only mode (--read-only)".to_string());
+            return Some(Refusal::ReadOnly);
         }
         if s.id == self.own_id {
-            return Some("conntop's own connection".to_string());
+            return Some(Refusal::OwnConnection);
         }
         if s.is_system() && !self.allow_system {
-            return Some("system or replication thread (use --allow-system)".to_string());
+            return Some(Refusal::System);
         }
         if self.ignore_users.iter().any(|p| p.matches(&s.user)) {
-            return Some(format!("user {} is protected (--ignore-user)", s.user));
+            return Some(Refusal::ProtectedUser(s.user.clone()));
         }
         let host = s.client_host();
         if self.ignore_hosts.iter().any(|p| p.matches(host)) {
-            return Some(format!("host {host} is protected (--ignore-host)"));
+            return Some(Refusal::ProtectedHost(host.to_string()));
         }
         None
+    }
+
+    /// [`Safety::refuses`] as a user-facing line.
+    pub fn refusal(&self, s: &Session) -> Option<String> {
+        self.refuses(s).map(|r| r.to_string())
     }
 }
 
@@ -91,6 +128,43 @@ impl Selection {
     pub fn matches(&self, s: &Session) -> bool {
         (self.users.is_empty() || self.users.iter().any(|p| p.matches(&s.user)))
             && (self.hosts.is_empty() || self.hosts.iter().any(|p| p.matches(s.client_host())))
+    }
+}
+
+/// Why a confirmed target was not killed at re-check time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The session is no longer there (or the server says unknown thread).
+    Gone,
+    /// The id now belongs to another account.
+    Reused { user: String, host: String },
+    /// The safety rules refuse it as it is now.
+    Refused(Refusal),
+    /// An idle target is running a command.
+    Busy { command: String },
+    /// A long-running target's statement ended.
+    QueryFinished,
+    /// It no longer meets the preview's threshold.
+    ChangedSincePreview,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Gone => f.write_str("gone"),
+            SkipReason::Reused { user, host } => write!(f, "id now belongs to {user}@{host}"),
+            SkipReason::Refused(r) => r.fmt(f),
+            SkipReason::Busy { command } => write!(f, "busy now ({command})"),
+            SkipReason::QueryFinished => f.write_str("query finished"),
+            SkipReason::ChangedSincePreview => f.write_str("changed since preview"),
+        }
+    }
+}
+
+/// Serialised as its text (the audit log's `detail`).
+impl Serialize for SkipReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -131,7 +205,7 @@ fn targets(
 ) -> Vec<KillTarget> {
     let mut out: Vec<KillTarget> = sessions
         .iter()
-        .filter(|s| meets(s, expect) && sel.matches(s) && safety.refusal(s).is_none())
+        .filter(|s| meets(s, expect) && sel.matches(s) && safety.refuses(s).is_none())
         .map(|s| KillTarget {
             session: s.clone(),
             expect,
@@ -161,151 +235,37 @@ pub fn group_by_account(targets: &[KillTarget]) -> Vec<(String, usize)> {
 
 /// The re-check: `Ok` when `now` (the session as just re-read) is still the
 /// session the user confirmed and still meets the expectation.
-pub fn recheck(target: &KillTarget, now: Option<&Session>, safety: &Safety) -> Result<(), String> {
+pub fn recheck(
+    target: &KillTarget,
+    now: Option<&Session>,
+    safety: &Safety,
+) -> Result<(), SkipReason> {
     let then = &target.session;
     let Some(now) = now else {
-        return Err("gone".to_string());
+        return Err(SkipReason::Gone);
     };
     if now.user != then.user || now.host != then.host {
-        return Err(format!("id now belongs to {}@{}", now.user, now.host));
+        return Err(SkipReason::Reused {
+            user: now.user.clone(),
+            host: now.host.clone(),
+        });
     }
-    if let Some(why) = safety.refusal(now) {
-        return Err(why);
+    if let Some(why) = safety.refuses(now) {
+        return Err(SkipReason::Refused(why));
     }
     if !meets(now, target.expect) {
         return Err(match target.expect {
-            Expect::IdleAtLeast { .. } if !now.is_sleeping() => {
-                format!("busy now ({})", now.command)
-            }
-            Expect::RunningAtLeast { .. } if now.is_sleeping() => "query finished".to_string(),
-            _ => "changed since preview".to_string(),
+            Expect::IdleAtLeast { .. } if !now.is_sleeping() => SkipReason::Busy {
+                command: now.command.clone(),
+            },
+            Expect::RunningAtLeast { .. } if now.is_sleeping() => SkipReason::QueryFinished,
+            _ => SkipReason::ChangedSincePreview,
         });
     }
     Ok(())
 }
 
-/// Options of one kill batch.
-#[derive(Debug, Clone, Copy)]
-pub struct Batch<'a> {
-    pub mode: KillMode,
-    pub method: KillMethod,
-    /// Re-check and log, but send no KILL (`--dry-run`).
-    pub dry_run: bool,
-    /// Why, for the audit log.
-    pub why: &'a str,
-    /// Server endpoint, for the audit log.
-    pub server: &'a str,
-}
-
-/// The end of a batch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchResult {
-    pub tally: KillTally,
-    /// The first failure, as a user-facing line.
-    pub first_error: Option<String>,
-    /// Set when the connection was lost mid-batch (the rest were not tried).
-    pub lost: Option<SourceError>,
-}
-
-/// User-facing message for a failed KILL.
-pub fn kill_error_message(e: &SourceError) -> String {
-    match e.code() {
-        Some(1095) => "not owner of thread: the account needs SUPER or CONNECTION_ADMIN \
-                       (MariaDB: CONNECTION ADMIN) to kill other users' sessions"
-            .to_string(),
-        Some(1227) | Some(1370) => format!("not allowed: {e}"),
-        _ => e.to_string(),
-    }
-}
-
-/// Kills `targets` on `source`'s connection: re-reads the processlist every
-/// [`RECHECK_CHUNK`] targets, re-checks each target just before its KILL,
-/// counts unknown threads (1094) as skipped, audits every attempt and calls
-/// `on_outcome` after each one.
-pub fn execute(
-    source: &mut Source,
-    targets: &[KillTarget],
-    batch: Batch<'_>,
-    safety: &Safety,
-    mut audit: Option<&mut AuditLog>,
-    on_outcome: &mut dyn FnMut(&KillTarget, &KillOutcome, &KillTally),
-) -> BatchResult {
-    let mut result = BatchResult::default();
-    for chunk in targets.chunks(RECHECK_CHUNK) {
-        let current: HashMap<u64, Session> = match source.read_sessions() {
-            Ok(list) => list.into_iter().map(|s| (s.id, s)).collect(),
-            Err(e) => {
-                let msg = e.to_string();
-                for t in targets.iter().skip(result.tally.done()) {
-                    let outcome = KillOutcome::Failed(format!("not tried: {msg}"));
-                    finish(&mut result, &mut audit, &batch, t, outcome, on_outcome);
-                }
-                result.first_error.get_or_insert(msg);
-                if e.is_connection_lost() {
-                    result.lost = Some(e);
-                }
-                return result;
-            }
-        };
-        for t in chunk {
-            let outcome = match recheck(t, current.get(&t.session.id), safety) {
-                Err(why) => KillOutcome::Skipped(why),
-                Ok(()) if batch.dry_run => KillOutcome::WouldKill,
-                Ok(()) => match source.kill(t.session.id, batch.mode, batch.method) {
-                    Ok(()) => KillOutcome::Killed,
-                    Err(e) if e.code() == Some(1094) => KillOutcome::Skipped("gone".to_string()),
-                    Err(e) => {
-                        let msg = kill_error_message(&e);
-                        result.first_error.get_or_insert(msg.clone());
-                        if e.is_connection_lost() {
-                            result.lost = Some(e);
-                        }
-                        KillOutcome::Failed(msg)
-                    }
-                },
-            };
-            finish(&mut result, &mut audit, &batch, t, outcome, on_outcome);
-            if result.lost.is_some() {
-                for rest in targets.iter().skip(result.tally.done()) {
-                    let outcome = KillOutcome::Failed("not tried: connection lost".to_string());
-                    finish(&mut result, &mut audit, &batch, rest, outcome, on_outcome);
-                }
-                return result;
-            }
-        }
-    }
-    result
-}
-
-fn finish(
-    result: &mut BatchResult,
-    audit: &mut Option<&mut AuditLog>,
-    batch: &Batch<'_>,
-    target: &KillTarget,
-    outcome: KillOutcome,
-    on_outcome: &mut dyn FnMut(&KillTarget, &KillOutcome, &KillTally),
-) {
-    result.tally.add(&outcome);
-    if let Some(log) = audit.as_deref_mut() {
-        let mut rec = AuditRecord::new(
-            batch.server,
-            &target.session,
-            batch.mode,
-            batch.method,
-            &outcome,
-            batch.why,
-        );
-        rec.dry_run = batch.dry_run;
-        if let Err(e) = log.append(&rec) {
-            result
-                .first_error
-                .get_or_insert(format!("audit log {}: {e}", log.path().display()));
-        }
-    }
-    on_outcome(target, &outcome, &result.tally);
-}
-
-/// One-line summary: "killed 1997, skipped 3 (changed since preview), failed 0".
+/// One-line summary: "killed 1997, skipped 3 (changed since preview or gone), failed 0".
 pub fn summary(mode: KillMode, tally: &KillTally) -> String {
     let verb = match mode {
         KillMode::Connection => "killed",
@@ -367,19 +327,27 @@ mod tests {
     #[test]
     fn safety_rules() {
         let safety = Safety {
-            own_id: 9,
             ignore_users: vec![Pattern::new("repl*").expect("pattern")],
             ignore_hosts: vec![Pattern::new("10.0.0.7").expect("pattern")],
             ..Safety::default()
-        };
-        assert!(safety.refusal(&s(9, "me", "Sleep", 1)).is_some());
-        assert!(safety.refusal(&s(1, "replica", "Sleep", 1)).is_some());
-        assert!(safety.refusal(&s(7, "app", "Sleep", 1)).is_some());
+        }
+        .connected(9);
+        assert_eq!(
+            safety.refuses(&s(9, "me", "Sleep", 1)),
+            Some(Refusal::OwnConnection)
+        );
+        assert_eq!(
+            safety.refusal(&s(1, "replica", "Sleep", 1)).as_deref(),
+            Some("user replica is protected (--ignore-user)")
+        );
+        assert_eq!(
+            safety.refusal(&s(7, "app", "Sleep", 1)).as_deref(),
+            Some("host 10.0.0.7 is protected (--ignore-host)")
+        );
         assert!(safety.refusal(&s(8, "app", "Sleep", 1)).is_none());
-        assert!(
-            safety
-                .refusal(&s(2, "event_scheduler", "Daemon", 1))
-                .is_some()
+        assert_eq!(
+            safety.refuses(&s(2, "event_scheduler", "Daemon", 1)),
+            Some(Refusal::System)
         );
         assert!(safety.refusal(&s(2, "repl", "Binlog Dump", 1)).is_some());
         let allow = Safety {
@@ -395,7 +363,10 @@ mod tests {
             read_only: true,
             ..Safety::default()
         };
-        assert!(ro.refusal(&s(8, "app", "Sleep", 1)).is_some());
+        assert_eq!(
+            ro.refusal(&s(8, "app", "Sleep", 1)).as_deref(),
+            Some("read-only mode (--read-only)")
+        );
     }
 
     #[test]
@@ -411,16 +382,17 @@ mod tests {
             recheck(&idle, Some(&s(1, "app", "Sleep", 401)), &safety),
             Ok(())
         );
-        assert_eq!(recheck(&idle, None, &safety), Err("gone".to_string()));
-        assert!(
-            recheck(&idle, Some(&s(1, "app", "Query", 0)), &safety)
-                .unwrap_err()
-                .contains("busy")
-        );
+        assert_eq!(recheck(&idle, None, &safety), Err(SkipReason::Gone));
+        let busy = recheck(&idle, Some(&s(1, "app", "Query", 0)), &safety).unwrap_err();
+        assert_eq!(busy.to_string(), "busy now (Query)");
         // Went busy and back to sleep: idle time restarted below the threshold.
-        assert!(recheck(&idle, Some(&s(1, "app", "Sleep", 2)), &safety).is_err());
+        assert_eq!(
+            recheck(&idle, Some(&s(1, "app", "Sleep", 2)), &safety),
+            Err(SkipReason::ChangedSincePreview)
+        );
         // The id was reused by another account.
-        assert!(recheck(&idle, Some(&s(1, "other", "Sleep", 900)), &safety).is_err());
+        let reused = recheck(&idle, Some(&s(1, "other", "Sleep", 900)), &safety).unwrap_err();
+        assert_eq!(reused.to_string(), "id now belongs to other@10.0.0.1:4000");
         let long = KillTarget {
             session: s(3, "app", "Query", 90),
             expect: Expect::RunningAtLeast {
@@ -429,12 +401,29 @@ mod tests {
         };
         assert_eq!(
             recheck(&long, Some(&s(3, "app", "Sleep", 1)), &safety),
-            Err("query finished".to_string())
+            Err(SkipReason::QueryFinished)
         );
         assert_eq!(
             recheck(&long, Some(&s(3, "app", "Query", 95)), &safety),
             Ok(())
         );
+        // Our own connection, re-read: refused by the rules.
+        let own = KillTarget {
+            session: s(9, "me", "Query", 0),
+            expect: Expect::Same,
+        };
+        let why = recheck(&own, Some(&s(9, "me", "Query", 0)), &safety.connected(9)).unwrap_err();
+        assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));
+        assert_eq!(why.to_string(), "conntop's own connection");
+    }
+
+    #[test]
+    fn skip_reasons_serialise_as_their_text() {
+        let json = serde_json::to_string(&SkipReason::Busy {
+            command: "Query".into(),
+        })
+        .expect("serialises");
+        assert_eq!(json, "\"busy now (Query)\"");
     }
 
     #[test]
