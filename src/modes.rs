@@ -7,7 +7,7 @@ use std::time::Duration;
 use mysql::Opts;
 
 use crate::app::{App, Options};
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, AuditSink};
 use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
 use crate::command::{KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
@@ -65,12 +65,16 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         .clone()
         .or_else(|| AuditLog::default_path(&env))
         .ok_or_else(|| Failure("no place for the audit log: give --audit-log PATH".to_string()))?;
-    AuditLog::open(&path).map_err(|e| {
+    let mut log = AuditLog::open(&path).map_err(|e| {
         Failure(format!(
             "cannot open the audit log {}: {e} (give --audit-log PATH, or --read-only)",
             path.display()
         ))
-    })
+    })?;
+    for warning in log.take_warnings() {
+        eprintln!("conntop: warning: {warning}");
+    }
+    Ok(log)
 }
 
 /// Resolves the connection options and asks for the password if `-p` was bare.
@@ -262,7 +266,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         &targets,
         &batch,
         &safety,
-        Some(&mut audit),
+        &mut audit,
         &mut |t, outcome, _| {
             let s = &t.session;
             let (word, detail) = match outcome {
@@ -300,6 +304,12 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             kill::summary(mode, &result.tally),
             audit.path().display()
         )?;
+    }
+    for warning in &result.warnings {
+        eprintln!("conntop: warning: {warning}");
+    }
+    if let Some(e) = result.audit_error {
+        return Err(Failure(e));
     }
     if let Some(e) = write_error {
         return Err(Failure::from(e));

@@ -259,17 +259,26 @@ impl Poller {
         why: &str,
     ) {
         let total = targets.len();
-        let Some(source) = self.source.as_mut() else {
-            let tally = KillTally {
+        let refuse = |why: String| Reply::KillDone {
+            request,
+            mode,
+            tally: KillTally {
                 failed: total,
                 ..KillTally::default()
-            };
-            let _ = self.replies.send(Reply::KillDone {
-                request,
-                mode,
-                tally,
-                first_error: Some(format!("not connected: {}", self.last_error)),
-            });
+            },
+            first_error: Some(why),
+        };
+        let Some(source) = self.source.as_mut() else {
+            let _ = self
+                .replies
+                .send(refuse(format!("not connected: {}", self.last_error)));
+            return;
+        };
+        // No record, no kill.
+        let Some(audit) = self.config.audit.as_mut() else {
+            let _ = self.replies.send(refuse(
+                "no audit log (read-only mode): nothing is killed".to_string(),
+            ));
             return;
         };
         let batch = Batch {
@@ -287,11 +296,6 @@ impl Poller {
             total,
             tally: KillTally::default(),
         });
-        let audit = self
-            .config
-            .audit
-            .as_mut()
-            .map(|log| log as &mut dyn crate::audit::AuditSink);
         let result = executor::execute(
             source,
             targets,
@@ -309,11 +313,18 @@ impl Poller {
                 }
             },
         );
+        // The reply has one line: why the batch stopped when the audit log
+        // failed, else the first failure, else a warning from the audit log
+        // (a mode it fixed).
+        let first_error = result
+            .audit_error
+            .or(result.first_error)
+            .or_else(|| result.warnings.into_iter().next());
         let _ = self.replies.send(Reply::KillDone {
             request,
             mode,
             tally: result.tally,
-            first_error: result.first_error,
+            first_error,
         });
         if let Some(e) = result.lost {
             self.lost(e);

@@ -9,6 +9,7 @@
 mod common;
 
 use std::ffi::OsStr;
+use std::path::Path;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -535,6 +536,7 @@ mod snapshots {
 mod poller_thread {
     use super::*;
 
+    use conntop::audit::AuditLog;
     use conntop::command::{Command as PollerCommand, Expect, KillMethod, KillMode, KillTarget};
     use conntop::command::{KillTally, Reply};
     use conntop::kill::Safety;
@@ -546,14 +548,15 @@ mod poller_thread {
         Opts::from(server().opts("conntop", "conntop"))
     }
 
-    fn config(attempts: Vec<Opts>, safety: Safety) -> PollerConfig {
+    /// A poller config writing its audit log in `dir`.
+    fn config(attempts: Vec<Opts>, safety: Safety, dir: &Scratch) -> PollerConfig {
         PollerConfig {
             interval: Duration::from_millis(200),
             attempts,
             endpoint: "test".to_string(),
             kill_method: KillMethod::Sql,
             safety,
-            audit: None,
+            audit: Some(AuditLog::open(Path::new(&dir.path("audit.jsonl"))).unwrap()),
         }
     }
 
@@ -587,8 +590,9 @@ mod poller_thread {
         let target_id = conn_id(&idle[0]);
         let source = Source::connect(&[monitor()], "test").unwrap();
         let own = source.own_id();
+        let dir = Scratch::new("poll");
         let handle = poller::spawn(
-            config(vec![monitor()], Safety::default()),
+            config(vec![monitor()], Safety::default(), &dir),
             Some(source),
             None,
         );
@@ -713,8 +717,9 @@ mod poller_thread {
             .find(|s| s.id == own)
             .unwrap();
         // No own_id given: the poller knows its connection itself.
+        let dir = Scratch::new("own");
         let handle = poller::spawn(
-            config(vec![monitor()], Safety::default()),
+            config(vec![monitor()], Safety::default(), &dir),
             Some(source),
             None,
         );
@@ -758,8 +763,9 @@ mod poller_thread {
         let sb = private_sandbox(50);
         let opts: Opts = sb.opts(MONITOR).into();
         // Start without a connection: the poller connects by itself.
+        let dir = Scratch::new("reconnect");
         let handle = poller::spawn(
-            config(vec![opts], Safety::default()),
+            config(vec![opts], Safety::default(), &dir),
             None,
             Some("not connected yet".to_string()),
         );
@@ -912,6 +918,7 @@ mod connect_options {
 mod kills {
     use super::*;
 
+    use conntop::audit::AuditLog;
     use conntop::command::{KillMethod, KillMode, KillOutcome};
     use conntop::kill::executor::{self, Batch};
     use conntop::kill::{self, Pattern, Safety, Selection, SkipReason};
@@ -989,9 +996,15 @@ mod kills {
             "the password is in the audit log"
         );
         assert!(!text.contains(&user.pass), "a password is in the audit log");
+        // Two lines per kill: the attempt, written before the KILL, then
+        // the result.
         let lines = audit_lines(&audit);
-        assert_eq!(lines.len(), 20, "{text}");
-        for l in &lines {
+        assert_eq!(lines.len(), 40, "{text}");
+        for pair in lines.chunks(2) {
+            assert_eq!(pair[0]["result"], "attempt", "{text}");
+            assert_eq!(pair[0]["id"], pair[1]["id"], "{text}");
+        }
+        for l in lines.iter().skip(1).step_by(2) {
             for field in [
                 "time", "server", "id", "user", "host", "db", "command", "time_ms", "state",
                 "info", "mode", "result", "why",
@@ -1033,6 +1046,37 @@ mod kills {
     }
 
     #[test]
+    fn an_unwritable_audit_log_kills_nothing_and_exits_1() {
+        let killer = killer();
+        let user = common::test_user("full", &[]);
+        let _idle = user.open_idle(10);
+        wait_all_older(&user.user, 10, 1);
+
+        let out = kill_as(
+            &killer,
+            "/dev/full",
+            &["--idle-over", "1s", "--match-user", &user.user],
+        );
+        assert_eq!(out.code, Some(1), "{out:?}");
+        let line = out.error_line();
+        assert!(line.contains("audit log /dev/full"), "{out:?}");
+        assert!(line.contains("no record, no kill"), "{out:?}");
+        let not_killed = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("failed ") && l.contains("not killed: cannot write"))
+            .count();
+        assert_eq!(not_killed, 10, "{}", out.stdout);
+        assert!(
+            out.stdout.lines().last().unwrap().starts_with("killed 0,"),
+            "{}",
+            out.stdout
+        );
+        thread::sleep(Duration::from_millis(300));
+        assert_eq!(user.sessions(), 10, "sessions were killed without a record");
+    }
+
+    #[test]
     fn query_over_stops_the_statement_and_keeps_the_connection() {
         let killer = killer();
         let user = common::test_user("kq", &[]);
@@ -1062,9 +1106,11 @@ mod kills {
         assert_eq!(rows.len(), 1, "the connection must stay: {rows:?}");
         assert_eq!(rows[0].id, busy.id);
         let lines = audit_lines(&audit);
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0]["mode"], "query");
-        assert_eq!(lines[0]["info"], "SELECT SLEEP(60)");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["result"], "attempt");
+        assert_eq!(lines[1]["result"], "killed");
+        assert_eq!(lines[1]["mode"], "query");
+        assert_eq!(lines[1]["info"], "SELECT SLEEP(60)");
     }
 
     #[test]
@@ -1087,6 +1133,8 @@ mod kills {
         assert!(wait_until(Duration::from_secs(5), || rows_of(&user.user)
             .iter()
             .any(|r| r.id == id && r.command == "Query")));
+        let dir = Scratch::new("recheck");
+        let mut audit = AuditLog::open(Path::new(&dir.path("audit.jsonl"))).unwrap();
         let mut outcomes = Vec::new();
         let result = executor::execute(
             &mut source,
@@ -1099,7 +1147,7 @@ mod kills {
                 server: "shared",
             },
             &safety,
-            None,
+            &mut audit,
             &mut |t, outcome, _| outcomes.push((t.session.id, outcome.clone())),
         );
         assert_eq!((result.tally.killed, result.tally.skipped), (0, 1));

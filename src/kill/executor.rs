@@ -56,6 +56,11 @@ pub struct BatchResult {
     pub first_error: Option<String>,
     /// Set when the connection was lost mid-batch (the rest were not tried).
     pub lost: Option<SourceError>,
+    /// Set when the audit log could not be written: the batch stopped there
+    /// and nothing after it was killed.
+    pub audit_error: Option<String>,
+    /// Warnings from the audit log (a mode it fixed).
+    pub warnings: Vec<String>,
 }
 
 /// User-facing message for a failed KILL.
@@ -75,98 +80,140 @@ pub type OnOutcome<'a> = dyn FnMut(&KillTarget, &KillOutcome, &KillTally) + 'a;
 /// Kills `targets` through `source`: re-reads the processlist every
 /// [`RECHECK_CHUNK`] targets, re-checks each target against `safety` (bound
 /// to `source`'s connection with [`Safety::connected`]) just before its KILL,
-/// counts unknown threads (1094) as skipped, audits every attempt and calls
-/// `on_outcome` after each one.
+/// counts unknown threads (1094) as skipped and calls `on_outcome` after
+/// each target.
+///
+/// No record, no kill: an `attempt` line is appended to `audit` before each
+/// KILL and the outcome after it; when a line cannot be written the batch
+/// stops there, the rest fail as not tried and
+/// [`BatchResult::audit_error`] says why.
 pub fn execute(
     source: &mut dyn KillSource,
     targets: &[KillTarget],
     batch: &Batch<'_>,
     safety: &Safety,
-    audit: Option<&mut dyn AuditSink>,
+    audit: &mut dyn AuditSink,
     on_outcome: &mut OnOutcome<'_>,
 ) -> BatchResult {
     let mut run = Run {
         batch,
         audit,
+        audit_ok: true,
         on_outcome,
         result: BatchResult::default(),
     };
-    for chunk in targets.chunks(RECHECK_CHUNK) {
-        let current: HashMap<u64, Session> = match source.read_sessions() {
-            Ok(list) => list.into_iter().map(|s| (s.id, s)).collect(),
-            Err(e) => {
-                let msg = e.to_string();
-                let done = run.result.tally.done();
-                run.give_up(&targets[done..], &format!("not tried: {msg}"));
-                run.result.first_error.get_or_insert(msg);
-                if e.is_connection_lost() {
-                    run.result.lost = Some(e);
-                }
-                return run.result;
-            }
-        };
-        for t in chunk {
-            let outcome = match recheck(t, current.get(&t.session.id), safety) {
-                Err(why) => KillOutcome::Skipped(why),
-                Ok(()) if batch.dry_run => KillOutcome::WouldKill,
-                Ok(()) => match source.kill(t.session.id, batch.mode, batch.method) {
-                    Ok(()) => KillOutcome::Killed,
-                    Err(e) if e.code() == Some(1094) => KillOutcome::Skipped(SkipReason::Gone),
-                    Err(e) => {
-                        let msg = kill_error_message(&e);
-                        run.result.first_error.get_or_insert(msg.clone());
-                        if e.is_connection_lost() {
-                            run.result.lost = Some(e);
-                        }
-                        KillOutcome::Failed(msg)
-                    }
-                },
-            };
-            run.finish(t, outcome);
-            if run.result.lost.is_some() {
-                let done = run.result.tally.done();
-                run.give_up(&targets[done..], "not tried: connection lost");
-                return run.result;
-            }
-        }
-    }
+    run.kill_all(source, targets, safety);
+    run.result.warnings = run.audit.take_warnings();
     run.result
 }
 
 /// One batch under way.
 struct Run<'r, 'a, 'o, 'f> {
     batch: &'r Batch<'a>,
-    audit: Option<&'r mut (dyn AuditSink + 'o)>,
+    audit: &'r mut (dyn AuditSink + 'o),
+    /// False once a line could not be written: nothing more is written or killed.
+    audit_ok: bool,
     on_outcome: &'r mut OnOutcome<'f>,
     result: BatchResult,
 }
 
 impl Run<'_, '_, '_, '_> {
-    /// Counts, audits and reports one outcome.
+    fn kill_all(&mut self, source: &mut dyn KillSource, targets: &[KillTarget], safety: &Safety) {
+        for chunk in targets.chunks(RECHECK_CHUNK) {
+            let current: HashMap<u64, Session> = match source.read_sessions() {
+                Ok(list) => list.into_iter().map(|s| (s.id, s)).collect(),
+                Err(e) => {
+                    let msg = e.to_string();
+                    self.give_up(targets, &format!("not tried: {msg}"));
+                    self.result.first_error.get_or_insert(msg);
+                    if e.is_connection_lost() {
+                        self.result.lost = Some(e);
+                    }
+                    return;
+                }
+            };
+            for t in chunk {
+                let outcome = match recheck(t, current.get(&t.session.id), safety) {
+                    Err(why) => KillOutcome::Skipped(why),
+                    Ok(()) if self.batch.dry_run => KillOutcome::WouldKill,
+                    Ok(()) => {
+                        if let Err(msg) = self.record_attempt(t) {
+                            self.give_up(targets, &format!("not killed: {msg}"));
+                            return;
+                        }
+                        self.kill_one(source, t)
+                    }
+                };
+                self.finish(t, outcome);
+                if !self.audit_ok {
+                    self.give_up(targets, "not tried: the audit log cannot be written");
+                    return;
+                }
+                if self.result.lost.is_some() {
+                    self.give_up(targets, "not tried: connection lost");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends the KILL of a target that passed its re-check.
+    fn kill_one(&mut self, source: &mut dyn KillSource, t: &KillTarget) -> KillOutcome {
+        match source.kill(t.session.id, self.batch.mode, self.batch.method) {
+            Ok(()) => KillOutcome::Killed,
+            Err(e) if e.code() == Some(1094) => KillOutcome::Skipped(SkipReason::Gone),
+            Err(e) => {
+                let msg = kill_error_message(&e);
+                self.result.first_error.get_or_insert(msg.clone());
+                if e.is_connection_lost() {
+                    self.result.lost = Some(e);
+                }
+                KillOutcome::Failed(msg)
+            }
+        }
+    }
+
+    /// Writes the line that must be in the log before a KILL is sent.
+    fn record_attempt(&mut self, target: &KillTarget) -> Result<(), String> {
+        let b = self.batch;
+        let rec = AuditRecord::attempt(b.server, &target.session, b.mode, b.method, b.why);
+        self.write(&rec)
+    }
+
+    /// Appends one line; on failure, stops all further writes and kills.
+    fn write(&mut self, rec: &AuditRecord<'_>) -> Result<(), String> {
+        if !self.audit_ok {
+            return Err("the audit log cannot be written".to_string());
+        }
+        self.audit.append(rec).map_err(|e| {
+            let msg = format!("cannot write the audit log {}: {e}", self.audit.location());
+            self.audit_ok = false;
+            self.result.first_error.get_or_insert(msg.clone());
+            self.result
+                .audit_error
+                .get_or_insert(format!("{msg}; the batch stopped (no record, no kill)"));
+            msg
+        })
+    }
+
+    /// Counts, audits (while the log works) and reports one outcome.
     fn finish(&mut self, target: &KillTarget, outcome: KillOutcome) {
         self.result.tally.add(&outcome);
-        if let Some(log) = self.audit.as_deref_mut() {
-            let mut rec = AuditRecord::new(
-                self.batch.server,
-                &target.session,
-                self.batch.mode,
-                self.batch.method,
-                &outcome,
-                self.batch.why,
-            );
-            rec.dry_run = self.batch.dry_run;
-            if let Err(e) = log.append(&rec) {
-                self.result
-                    .first_error
-                    .get_or_insert(format!("audit log {}: {e}", log.location()));
-            }
+        if self.audit_ok {
+            let b = self.batch;
+            let mut rec =
+                AuditRecord::new(b.server, &target.session, b.mode, b.method, &outcome, b.why);
+            rec.dry_run = b.dry_run;
+            // A failure is kept in `result` and ends the batch.
+            let _ = self.write(&rec);
         }
         (self.on_outcome)(target, &outcome, &self.result.tally);
     }
 
-    /// Fails every target in `rest` without trying it.
-    fn give_up(&mut self, rest: &[KillTarget], why: &str) {
-        for t in rest {
+    /// Fails every target not done yet without trying it.
+    fn give_up(&mut self, targets: &[KillTarget], why: &str) {
+        let done = self.result.tally.done();
+        for t in targets.iter().skip(done) {
             self.finish(t, KillOutcome::Failed(why.to_string()));
         }
     }
@@ -174,13 +221,18 @@ impl Run<'_, '_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
     use std::collections::VecDeque;
     use std::io;
+    use std::rc::Rc;
     use std::time::Duration;
 
     use super::*;
     use crate::command::Expect;
     use crate::kill::policy::Refusal;
+
+    /// What happened, in order, on the fake server and in the fake log.
+    type Journal = Rc<RefCell<Vec<String>>>;
 
     /// A server in memory: each re-read returns the next list (the last one
     /// again when they run out); KILLs are recorded, some ids fail.
@@ -191,6 +243,7 @@ mod tests {
         read_count: usize,
         killed: Vec<(u64, KillMode)>,
         errors: HashMap<u64, SourceError>,
+        journal: Journal,
     }
 
     impl Fake {
@@ -219,25 +272,46 @@ mod tests {
             if let Some(e) = self.errors.get(&id) {
                 return Err(e.clone());
             }
+            self.journal.borrow_mut().push(format!("KILL {id}"));
             self.killed.push((id, mode));
             self.last.retain(|s| s.id != id);
             Ok(())
         }
     }
 
-    /// Audit records as JSON values.
+    /// Audit records as JSON values; with `room`, every write past that
+    /// many lines fails as a full disk does.
     #[derive(Default)]
-    struct Records(Vec<serde_json::Value>);
+    struct Records {
+        lines: Vec<serde_json::Value>,
+        room: Option<usize>,
+        journal: Journal,
+    }
+
+    impl Records {
+        fn results(&self) -> Vec<String> {
+            self.lines
+                .iter()
+                .map(|r| format!("{} {}", r["result"].as_str().unwrap_or("?"), r["id"]))
+                .collect()
+        }
+    }
 
     impl AuditSink for Records {
         fn append(&mut self, record: &AuditRecord<'_>) -> io::Result<()> {
-            self.0
-                .push(serde_json::to_value(record).map_err(io::Error::other)?);
+            if self.room.is_some_and(|room| self.lines.len() >= room) {
+                return Err(io::Error::from_raw_os_error(28));
+            }
+            let v = serde_json::to_value(record).map_err(io::Error::other)?;
+            self.journal
+                .borrow_mut()
+                .push(format!("log {} {}", record.result, record.session.id));
+            self.lines.push(v);
             Ok(())
         }
 
         fn location(&self) -> String {
-            "memory".to_string()
+            "/var/log/conntop.jsonl".to_string()
         }
     }
 
@@ -278,7 +352,7 @@ mod tests {
         targets: &[KillTarget],
         batch: &Batch<'_>,
         safety: &Safety,
-        audit: Option<&mut dyn AuditSink>,
+        audit: &mut Records,
     ) -> (BatchResult, Vec<(u64, KillOutcome)>) {
         let mut outcomes = Vec::new();
         let result = execute(fake, targets, batch, safety, audit, &mut |t, o, _| {
@@ -307,7 +381,7 @@ mod tests {
             &targets,
             &batch(KillMode::Connection),
             &Safety::default(),
-            Some(&mut audit),
+            &mut audit,
         );
         assert_eq!(fake.killed, vec![(1, KillMode::Connection)]);
         assert_eq!(
@@ -325,14 +399,98 @@ mod tests {
         );
         assert_eq!((result.tally.killed, result.tally.skipped), (1, 2));
         assert_eq!(result.first_error, None);
-        let details: Vec<&str> = audit
-            .0
-            .iter()
-            .map(|r| r["result"].as_str().unwrap_or(""))
+        assert_eq!(
+            audit.results(),
+            vec!["attempt 1", "killed 1", "skipped 2", "skipped 3"]
+        );
+        assert_eq!(audit.lines[2]["detail"], "busy now (Query)");
+        assert_eq!(audit.lines[3]["detail"], "gone");
+    }
+
+    #[test]
+    fn the_attempt_is_in_the_log_before_the_kill_is_sent() {
+        let journal = Journal::default();
+        let mut fake = Fake::new(vec![vec![
+            s(1, "app", "Sleep", 400, None),
+            s(2, "app", "Sleep", 400, None),
+        ]]);
+        fake.journal = Rc::clone(&journal);
+        let mut audit = Records {
+            journal: Rc::clone(&journal),
+            ..Records::default()
+        };
+        let targets = [
+            idle(s(1, "app", "Sleep", 400, None)),
+            idle(s(2, "app", "Sleep", 400, None)),
+        ];
+        run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(
+            *journal.borrow(),
+            vec![
+                "log attempt 1",
+                "KILL 1",
+                "log killed 1",
+                "log attempt 2",
+                "KILL 2",
+                "log killed 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_record_no_kill_when_the_audit_log_cannot_be_written() {
+        let list: Vec<Session> = (1..=10)
+            .map(|id| s(id, "app", "Sleep", 400, None))
             .collect();
-        assert_eq!(details, vec!["killed", "skipped", "skipped"]);
-        assert_eq!(audit.0[1]["detail"], "busy now (Query)");
-        assert_eq!(audit.0[2]["detail"], "gone");
+        let targets: Vec<KillTarget> = list.iter().cloned().map(idle).collect();
+        let mut fake = Fake::new(vec![list.clone()]);
+        let mut full = Records {
+            room: Some(0),
+            ..Records::default()
+        };
+        let (result, outcomes) = run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut full,
+        );
+        assert!(fake.killed.is_empty(), "killed without a record");
+        assert_eq!((result.tally.killed, result.tally.failed), (0, 10));
+        assert_eq!(outcomes.len(), 10);
+        let why = result.audit_error.expect("the batch says why it stopped");
+        assert!(
+            why.starts_with("cannot write the audit log /var/log/conntop.jsonl"),
+            "{why}"
+        );
+        assert!(why.contains("no record, no kill"), "{why}");
+        assert!(!why.contains('\n'));
+        assert!(matches!(&outcomes[0].1, KillOutcome::Failed(d) if d.starts_with("not killed")));
+
+        // The log fills up after the first kill's outcome: one killed, the
+        // rest not tried.
+        let mut fake = Fake::new(vec![list]);
+        let mut filling = Records {
+            room: Some(2),
+            ..Records::default()
+        };
+        let (result, _) = run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut filling,
+        );
+        assert_eq!(fake.killed_ids(), vec![1]);
+        assert_eq!((result.tally.killed, result.tally.failed), (1, 9));
+        assert!(result.audit_error.is_some());
+        assert_eq!(filling.results(), vec!["attempt 1", "killed 1"]);
     }
 
     #[test]
@@ -359,12 +517,13 @@ mod tests {
         })
         .collect();
         let safety = Safety::default().connected(7);
+        let mut audit = Records::default();
         let (result, outcomes) = run(
             &mut fake,
             &targets,
             &batch(KillMode::Connection),
             &safety,
-            None,
+            &mut audit,
         );
         assert!(fake.killed.is_empty());
         assert_eq!(result.tally.skipped, 2);
@@ -373,6 +532,7 @@ mod tests {
             KillOutcome::Skipped(SkipReason::Refused(Refusal::OwnConnection))
         );
         assert_eq!(outcomes[1].1, KillOutcome::Skipped(SkipReason::Gone));
+        assert_eq!(audit.results(), vec!["skipped 7", "attempt 8", "skipped 8"]);
     }
 
     #[test]
@@ -382,17 +542,11 @@ mod tests {
         let mut b = batch(KillMode::Connection);
         b.dry_run = true;
         let mut audit = Records::default();
-        let (result, _) = run(
-            &mut fake,
-            &targets,
-            &b,
-            &Safety::default(),
-            Some(&mut audit),
-        );
+        let (result, _) = run(&mut fake, &targets, &b, &Safety::default(), &mut audit);
         assert!(fake.killed.is_empty());
         assert_eq!(result.tally.would_kill, 1);
-        assert_eq!(audit.0[0]["result"], "would_kill");
-        assert_eq!(audit.0[0]["dry_run"], true);
+        assert_eq!(audit.results(), vec!["would_kill 1"]);
+        assert_eq!(audit.lines[0]["dry_run"], true);
     }
 
     #[test]
@@ -407,7 +561,7 @@ mod tests {
             &targets,
             &batch(KillMode::Connection),
             &Safety::default(),
-            None,
+            &mut Records::default(),
         );
         assert_eq!(result.tally.killed, 120);
         assert_eq!(fake.read_count, 3);
@@ -420,7 +574,7 @@ mod tests {
             &targets,
             &batch(KillMode::Connection),
             &Safety::default(),
-            None,
+            &mut Records::default(),
         );
         assert_eq!(fake.killed_ids(), vec![1, 2]);
         assert_eq!((result.tally.killed, result.tally.failed), (2, 118));
@@ -447,7 +601,7 @@ mod tests {
             &[idle(s(1, "other", "Sleep", 400, None))],
             &batch(KillMode::Connection),
             &Safety::default(),
-            None,
+            &mut Records::default(),
         );
         assert_eq!(result.tally.failed, 1);
         assert!(

@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::command::{Expect, KillMode, KillTally, KillTarget};
 use crate::snapshot::{Session, millis};
 
@@ -158,13 +156,6 @@ impl fmt::Display for SkipReason {
             SkipReason::QueryFinished => f.write_str("query finished"),
             SkipReason::ChangedSincePreview => f.write_str("changed since preview"),
         }
-    }
-}
-
-/// Serialised as its text (the audit log's `detail`).
-impl Serialize for SkipReason {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -415,15 +406,6 @@ mod tests {
         let why = recheck(&own, Some(&s(9, "me", "Query", 0)), &safety.connected(9)).unwrap_err();
         assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));
         assert_eq!(why.to_string(), "conntop's own connection");
-    }
-
-    #[test]
-    fn skip_reasons_serialise_as_their_text() {
-        let json = serde_json::to_string(&SkipReason::Busy {
-            command: "Query".into(),
-        })
-        .expect("serialises");
-        assert_eq!(json, "\"busy now (Query)\"");
     }
 
     #[test]
