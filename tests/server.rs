@@ -758,6 +758,100 @@ mod poller_thread {
         assert!(wait_until(Duration::from_secs(5), || !session_exists(own)));
     }
 
+    /// `x` on a session showing FIRST; before `y` it runs SECOND: SECOND
+    /// must run to its end, and the audit log must name SECOND.
+    #[test]
+    fn x_stops_only_the_statement_that_was_confirmed() {
+        const FIRST: &str = "SELECT SLEEP(30) /* FIRST harmless report */";
+        const SECOND: &str = "SELECT SLEEP(4) /* SECOND critical statement */";
+        let user = common::test_user("race", &[]);
+        let mut conn = user.connect();
+        let id = conn_id(&conn);
+        let worker = thread::spawn(move || {
+            let first = conn.query_first::<i64, _>(FIRST);
+            let started = Instant::now();
+            let second = conn.query_first::<i64, _>(SECOND);
+            (first, second, started.elapsed())
+        });
+        let dir = Scratch::new("race");
+        let audit = dir.path("audit.jsonl");
+        let source = Source::connect(&[monitor()], "test").unwrap();
+        let handle = poller::spawn(
+            config(vec![monitor()], Safety::default(), &dir),
+            Some(source),
+            None,
+        );
+
+        // What the confirmation dialog showed: the session running FIRST.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let confirmed = loop {
+            let snap = next_snapshot(&handle.feed, Duration::from_secs(5));
+            let row = snap.sessions.iter().find(|s| s.id == id);
+            if let Some(s) = row.filter(|s| s.info.as_deref() == Some(FIRST)) {
+                break s.clone();
+            }
+            assert!(Instant::now() < deadline, "FIRST never showed: {row:?}");
+        };
+        // FIRST ends; the session goes on with SECOND before `y` is pressed.
+        common::root_conn()
+            .query_drop(format!("KILL QUERY {id}"))
+            .unwrap();
+        assert!(
+            wait_until(Duration::from_secs(5), || rows_of(&user.user)
+                .iter()
+                .any(|r| r.id == id && r.info.as_deref() == Some(SECOND))),
+            "SECOND never ran: {:?}",
+            rows_of(&user.user)
+        );
+
+        handle
+            .commands
+            .send(PollerCommand::Kill {
+                request: 3,
+                mode: KillMode::Query,
+                targets: vec![KillTarget {
+                    session: confirmed,
+                    expect: Expect::Same,
+                }],
+                why: "test".to_string(),
+            })
+            .unwrap();
+        let replies = replies_until_done(&handle.replies, 3);
+        match replies.last() {
+            Some(Reply::KillDone { tally, .. }) => {
+                assert_eq!((tally.killed, tally.skipped), (0, 1), "{replies:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            wait_until(Duration::from_secs(10), || worker.is_finished()),
+            "the session never finished SECOND"
+        );
+        let (first, second, took) = worker.join().unwrap();
+        let first_stopped = match &first {
+            Ok(Some(1)) => true,
+            Err(e) => mysql_code(e) == Some(1317),
+            Ok(_) => false,
+        };
+        assert!(
+            first_stopped,
+            "FIRST was not stopped by the test: {first:?}"
+        );
+        assert_eq!(second.unwrap(), Some(0), "SECOND was interrupted");
+        assert!(took >= Duration::from_millis(3500), "SECOND took {took:?}");
+
+        let lines = audit_lines(&audit);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["id"], id);
+        assert_eq!(lines[0]["result"], "skipped");
+        assert_eq!(lines[0]["detail"], "changed since you confirmed");
+        assert_eq!(
+            lines[0]["info"], SECOND,
+            "the audit must name the row as re-read"
+        );
+        drop(handle);
+    }
+
     #[test]
     fn reconnects_after_the_server_restarts() {
         let sb = private_sandbox(50);

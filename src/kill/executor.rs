@@ -133,18 +133,27 @@ impl Run<'_, '_, '_, '_> {
                 }
             };
             for t in chunk {
-                let outcome = match recheck(t, current.get(&t.session.id), safety) {
+                let now = current.get(&t.session.id);
+                // The audit log records the session as re-read just before
+                // the KILL (as confirmed when it is gone); the re-read has no
+                // transaction age, so the confirmed one is kept.
+                let reread = now.map(|s| Session {
+                    trx_age_ms: s.trx_age_ms.or(t.session.trx_age_ms),
+                    ..s.clone()
+                });
+                let row = reread.as_ref().unwrap_or(&t.session);
+                let outcome = match recheck(t, now, self.batch.mode, safety) {
                     Err(why) => KillOutcome::Skipped(why),
                     Ok(()) if self.batch.dry_run => KillOutcome::WouldKill,
                     Ok(()) => {
-                        if let Err(msg) = self.record_attempt(t) {
+                        if let Err(msg) = self.record_attempt(row) {
                             self.give_up(targets, &format!("not killed: {msg}"));
                             return;
                         }
                         self.kill_one(source, t)
                     }
                 };
-                self.finish(t, outcome);
+                self.finish(t, row, outcome);
                 if !self.audit_ok {
                     self.give_up(targets, "not tried: the audit log cannot be written");
                     return;
@@ -174,9 +183,9 @@ impl Run<'_, '_, '_, '_> {
     }
 
     /// Writes the line that must be in the log before a KILL is sent.
-    fn record_attempt(&mut self, target: &KillTarget) -> Result<(), String> {
+    fn record_attempt(&mut self, row: &Session) -> Result<(), String> {
         let b = self.batch;
-        let rec = AuditRecord::attempt(b.server, &target.session, b.mode, b.method, b.why);
+        let rec = AuditRecord::attempt(b.server, row, b.mode, b.method, b.why);
         self.write(&rec)
     }
 
@@ -196,13 +205,12 @@ impl Run<'_, '_, '_, '_> {
         })
     }
 
-    /// Counts, audits (while the log works) and reports one outcome.
-    fn finish(&mut self, target: &KillTarget, outcome: KillOutcome) {
+    /// Counts, audits `row` (while the log works) and reports one outcome.
+    fn finish(&mut self, target: &KillTarget, row: &Session, outcome: KillOutcome) {
         self.result.tally.add(&outcome);
         if self.audit_ok {
             let b = self.batch;
-            let mut rec =
-                AuditRecord::new(b.server, &target.session, b.mode, b.method, &outcome, b.why);
+            let mut rec = AuditRecord::new(b.server, row, b.mode, b.method, &outcome, b.why);
             rec.dry_run = b.dry_run;
             // A failure is kept in `result` and ends the batch.
             let _ = self.write(&rec);
@@ -214,7 +222,7 @@ impl Run<'_, '_, '_, '_> {
     fn give_up(&mut self, targets: &[KillTarget], why: &str) {
         let done = self.result.tally.done();
         for t in targets.iter().skip(done) {
-            self.finish(t, KillOutcome::Failed(why.to_string()));
+            self.finish(t, &t.session, KillOutcome::Failed(why.to_string()));
         }
     }
 }
@@ -405,6 +413,94 @@ mod tests {
         );
         assert_eq!(audit.lines[2]["detail"], "busy now (Query)");
         assert_eq!(audit.lines[3]["detail"], "gone");
+    }
+
+    #[test]
+    fn x_on_a_session_that_moved_on_to_another_statement_kills_nothing() {
+        let first = s(
+            5,
+            "app",
+            "Query",
+            3,
+            Some("SELECT SLEEP(8) /* FIRST harmless report */"),
+        );
+        let second = s(
+            5,
+            "app",
+            "Query",
+            0,
+            Some("SELECT SLEEP(8) /* SECOND critical statement */"),
+        );
+        let target = [KillTarget {
+            session: first.clone(),
+            expect: Expect::Same,
+        }];
+        let mut fake = Fake::new(vec![vec![second]]);
+        let mut audit = Records::default();
+        let (result, outcomes) = run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Query),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert!(fake.killed.is_empty(), "SECOND was stopped");
+        assert_eq!(result.tally.skipped, 1);
+        assert_eq!(
+            outcomes[0].1,
+            KillOutcome::Skipped(SkipReason::ChangedSinceConfirmed)
+        );
+        assert_eq!(audit.results(), vec!["skipped 5"]);
+        assert_eq!(audit.lines[0]["detail"], "changed since you confirmed");
+        assert_eq!(
+            audit.lines[0]["info"], "SELECT SLEEP(8) /* SECOND critical statement */",
+            "the audit names the row as re-read"
+        );
+
+        // Still FIRST, a second later: stopped, and the audit has the row as
+        // re-read just before the KILL.
+        let later = Session {
+            time_ms: 4000,
+            ..first
+        };
+        let mut fake = Fake::new(vec![vec![later]]);
+        let mut audit = Records::default();
+        run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Query),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(fake.killed, vec![(5, KillMode::Query)]);
+        assert_eq!(audit.results(), vec!["attempt 5", "killed 5"]);
+        for line in &audit.lines {
+            assert_eq!(line["time_ms"], 4000);
+            assert_eq!(line["info"], "SELECT SLEEP(8) /* FIRST harmless report */");
+        }
+    }
+
+    #[test]
+    fn k_on_an_idle_session_that_ran_something_since_kills_nothing() {
+        let target = [KillTarget {
+            session: s(6, "app", "Sleep", 10, None),
+            expect: Expect::Same,
+        }];
+        for now in [
+            s(6, "app", "Query", 0, Some("UPDATE t SET n = 1")),
+            s(6, "app", "Sleep", 1, None),
+        ] {
+            let mut fake = Fake::new(vec![vec![now.clone()]]);
+            let (result, _) = run(
+                &mut fake,
+                &target,
+                &batch(KillMode::Connection),
+                &Safety::default(),
+                &mut Records::default(),
+            );
+            assert!(fake.killed.is_empty(), "{now:?}");
+            assert_eq!(result.tally.skipped, 1);
+        }
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub enum SkipReason {
     QueryFinished,
     /// It no longer meets the preview's threshold.
     ChangedSincePreview,
+    /// A session confirmed by itself now runs another statement (`x`) or
+    /// command (`k`), or started it again.
+    ChangedSinceConfirmed,
 }
 
 impl fmt::Display for SkipReason {
@@ -155,6 +158,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Busy { command } => write!(f, "busy now ({command})"),
             SkipReason::QueryFinished => f.write_str("query finished"),
             SkipReason::ChangedSincePreview => f.write_str("changed since preview"),
+            SkipReason::ChangedSinceConfirmed => f.write_str("changed since you confirmed"),
         }
     }
 }
@@ -224,11 +228,26 @@ pub fn group_by_account(targets: &[KillTarget]) -> Vec<(String, usize)> {
     v
 }
 
+/// Is `now` still doing what the user saw in `then` when confirming a
+/// `mode` kill of this one session? For `KILL QUERY`: the same statement,
+/// not started again (its time did not go back). For `KILL CONNECTION`: the
+/// same command, not started again (an idle session that ran anything since,
+/// say opened a transaction, has its idle time reset).
+pub fn unchanged(then: &Session, now: &Session, mode: KillMode) -> bool {
+    let same = match mode {
+        KillMode::Query => now.info == then.info,
+        KillMode::Connection => now.command == then.command,
+    };
+    same && now.time_ms >= then.time_ms
+}
+
 /// The re-check: `Ok` when `now` (the session as just re-read) is still the
-/// session the user confirmed and still meets the expectation.
+/// session the user confirmed for a `mode` kill and still meets the
+/// expectation.
 pub fn recheck(
     target: &KillTarget,
     now: Option<&Session>,
+    mode: KillMode,
     safety: &Safety,
 ) -> Result<(), SkipReason> {
     let then = &target.session;
@@ -243,6 +262,9 @@ pub fn recheck(
     }
     if let Some(why) = safety.refuses(now) {
         return Err(SkipReason::Refused(why));
+    }
+    if target.expect == Expect::Same && !unchanged(then, now, mode) {
+        return Err(SkipReason::ChangedSinceConfirmed);
     }
     if !meets(now, target.expect) {
         return Err(match target.expect {
@@ -360,6 +382,84 @@ mod tests {
         );
     }
 
+    const C: KillMode = KillMode::Connection;
+
+    fn with_info(mut s: Session, info: &str) -> Session {
+        s.info = Some(info.to_string());
+        s
+    }
+
+    #[test]
+    fn x_kills_only_the_statement_that_was_confirmed() {
+        let safety = Safety::default();
+        let first = with_info(
+            s(5, "app", "Query", 3),
+            "SELECT SLEEP(8) /* FIRST harmless report */",
+        );
+        let target = KillTarget {
+            session: first.clone(),
+            expect: Expect::Same,
+        };
+        let q = KillMode::Query;
+        let still = Session {
+            time_ms: 4000,
+            ..first.clone()
+        };
+        assert_eq!(recheck(&target, Some(&still), q, &safety), Ok(()));
+        // Another statement by the time `y` was pressed.
+        let second = with_info(
+            s(5, "app", "Query", 0),
+            "SELECT SLEEP(8) /* SECOND critical statement */",
+        );
+        let why = recheck(&target, Some(&second), q, &safety).unwrap_err();
+        assert_eq!(why, SkipReason::ChangedSinceConfirmed);
+        assert_eq!(why.to_string(), "changed since you confirmed");
+        // The same text run again: its time went back.
+        let again = Session {
+            time_ms: 1000,
+            ..first.clone()
+        };
+        assert_eq!(
+            recheck(&target, Some(&again), q, &safety),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+        // Finished: idle now, no statement.
+        assert_eq!(
+            recheck(&target, Some(&s(5, "app", "Sleep", 0)), q, &safety),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+    }
+
+    #[test]
+    fn k_kills_only_a_session_still_in_the_confirmed_command() {
+        let safety = Safety::default();
+        let target = KillTarget {
+            session: s(6, "app", "Sleep", 10),
+            expect: Expect::Same,
+        };
+        assert_eq!(
+            recheck(&target, Some(&s(6, "app", "Sleep", 12)), C, &safety),
+            Ok(())
+        );
+        assert_eq!(
+            recheck(&target, Some(&s(6, "app", "Query", 0)), C, &safety),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+        // Idle again after a statement (say BEGIN; UPDATE ...): a
+        // transaction may be open now, and the idle time was reset.
+        assert_eq!(
+            recheck(&target, Some(&s(6, "app", "Sleep", 1)), C, &safety),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+        // A busy session confirmed for `k` may change its statement.
+        let busy = KillTarget {
+            session: with_info(s(7, "app", "Query", 30), "SELECT 1"),
+            expect: Expect::Same,
+        };
+        let other = with_info(s(7, "app", "Query", 31), "SELECT 2");
+        assert_eq!(recheck(&busy, Some(&other), C, &safety), Ok(()));
+    }
+
     #[test]
     fn recheck_skips_changed_sessions() {
         let safety = Safety::default();
@@ -370,19 +470,19 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(&idle, Some(&s(1, "app", "Sleep", 401)), &safety),
+            recheck(&idle, Some(&s(1, "app", "Sleep", 401)), C, &safety),
             Ok(())
         );
-        assert_eq!(recheck(&idle, None, &safety), Err(SkipReason::Gone));
-        let busy = recheck(&idle, Some(&s(1, "app", "Query", 0)), &safety).unwrap_err();
+        assert_eq!(recheck(&idle, None, C, &safety), Err(SkipReason::Gone));
+        let busy = recheck(&idle, Some(&s(1, "app", "Query", 0)), C, &safety).unwrap_err();
         assert_eq!(busy.to_string(), "busy now (Query)");
         // Went busy and back to sleep: idle time restarted below the threshold.
         assert_eq!(
-            recheck(&idle, Some(&s(1, "app", "Sleep", 2)), &safety),
+            recheck(&idle, Some(&s(1, "app", "Sleep", 2)), C, &safety),
             Err(SkipReason::ChangedSincePreview)
         );
         // The id was reused by another account.
-        let reused = recheck(&idle, Some(&s(1, "other", "Sleep", 900)), &safety).unwrap_err();
+        let reused = recheck(&idle, Some(&s(1, "other", "Sleep", 900)), C, &safety).unwrap_err();
         assert_eq!(reused.to_string(), "id now belongs to other@10.0.0.1:4000");
         let long = KillTarget {
             session: s(3, "app", "Query", 90),
@@ -391,11 +491,11 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(&long, Some(&s(3, "app", "Sleep", 1)), &safety),
+            recheck(&long, Some(&s(3, "app", "Sleep", 1)), C, &safety),
             Err(SkipReason::QueryFinished)
         );
         assert_eq!(
-            recheck(&long, Some(&s(3, "app", "Query", 95)), &safety),
+            recheck(&long, Some(&s(3, "app", "Query", 95)), C, &safety),
             Ok(())
         );
         // Our own connection, re-read: refused by the rules.
@@ -403,7 +503,8 @@ mod tests {
             session: s(9, "me", "Query", 0),
             expect: Expect::Same,
         };
-        let why = recheck(&own, Some(&s(9, "me", "Query", 0)), &safety.connected(9)).unwrap_err();
+        let why =
+            recheck(&own, Some(&s(9, "me", "Query", 0)), C, &safety.connected(9)).unwrap_err();
         assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));
         assert_eq!(why.to_string(), "conntop's own connection");
     }
