@@ -461,6 +461,38 @@ mod tests {
     }
 
     #[test]
+    fn accounts_named_like_system_threads_are_clients() {
+        let row = |id: u64, user: &str, host: &str, command: &str| Session {
+            id,
+            user: user.into(),
+            host: host.into(),
+            command: command.into(),
+            time_ms: 900_000,
+            ..Session::default()
+        };
+        let list = vec![
+            row(1, "system user", "", "Daemon"),
+            row(2, "event_scheduler", "localhost", "Daemon"),
+            row(3, "system user", "", "Slave_SQL"),
+            row(4, "repl", "10.0.0.2:51000", "Binlog Dump GTID"),
+            row(5, "system user", "10.0.0.5:40001", "Sleep"),
+            row(6, "event_scheduler", "10.0.0.6:40002", "Sleep"),
+        ];
+        let safety = Safety::default();
+        for s in &list[..4] {
+            assert_eq!(safety.refuses(s), Some(Refusal::System), "{s:?}");
+        }
+        for s in &list[4..] {
+            assert_eq!(safety.refuses(s), None, "{s:?}");
+        }
+        let ids: Vec<u64> = idle_targets(&list, Duration::ZERO, &safety, &Selection::default())
+            .iter()
+            .map(|t| t.session.id)
+            .collect();
+        assert_eq!(ids, vec![5, 6]);
+    }
+
+    #[test]
     fn recheck_skips_changed_sessions() {
         let safety = Safety::default();
         let idle = KillTarget {
