@@ -9,12 +9,12 @@ use mysql::Opts;
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
 use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
-use crate::command::{KillMode, KillOutcome};
+use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
 use crate::history::{History, Sample};
 use crate::kill::executor::{self, Batch};
-use crate::kill::{self, Safety, Selection};
+use crate::kill::{self, Refusal, Safety, Selection};
 use crate::poller::{self, PollerConfig};
 use crate::report;
 use crate::sandbox::{self, Load, Sandbox, SandboxOptions};
@@ -147,10 +147,16 @@ fn run_dashboard(
         safety: safety.clone(),
         audit,
     };
+    // The previews apply the account's limits from the first connection
+    // (the app keeps the own id current from the snapshots).
+    let preview_safety = match &first {
+        Some(source) => safety.connected(source.own_id(), source.privileges()),
+        None => safety,
+    };
     let handle = poller::spawn(config, first, first_error);
     let app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
-        safety,
+        safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
@@ -216,7 +222,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     let endpoint = opts.endpoint();
     let mut source =
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
-    let safety = safety.connected(source.own_id());
+    let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
     let sessions = source
         .read_sessions()
@@ -225,11 +231,23 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
     };
-    let targets = if expect_idle {
-        kill::idle_targets(&sessions, threshold, &safety, &selection)
+    let expect = if expect_idle {
+        Expect::IdleAtLeast { min: threshold }
     } else {
-        kill::long_targets(&sessions, threshold, &safety, &selection)
+        Expect::RunningAtLeast { min: threshold }
     };
+    let targets = kill::targets(&sessions, expect, &safety, &selection);
+    let not_ours = sessions
+        .iter()
+        .filter(|s| kill::meets(s, expect) && selection.matches(s))
+        .filter(|s| safety.refuses(s) == Some(Refusal::OtherAccount))
+        .count();
+    if not_ours > 0 {
+        eprintln!(
+            "conntop: warning: left out {not_ours} sessions of other accounts: \
+             killing them needs CONNECTION ADMIN or SUPER"
+        );
+    }
     let what = if expect_idle {
         format!(
             "idle for at least {}",

@@ -288,7 +288,10 @@ impl Poller {
             why,
             server: &self.config.endpoint,
         };
-        let safety = self.config.safety.connected(source.own_id());
+        let safety = self
+            .config
+            .safety
+            .connected(source.own_id(), source.privileges());
         let replies = &self.replies;
         let mut last_progress = Instant::now();
         let _ = replies.send(Reply::KillProgress {

@@ -184,12 +184,16 @@ pub fn client_host(host: &str) -> &str {
 }
 
 /// What the account we connect as may do, read at connect.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Privileges {
     /// Can see other users' sessions (PROCESS).
     pub process: bool,
     /// Can kill other users' sessions (SUPER or CONNECTION_ADMIN).
     pub kill_any: bool,
+    /// Our user name, set when the account can kill only the sessions of
+    /// that user (no SUPER or CONNECTION_ADMIN, none through a role
+    /// either); `None` when it may kill any, or when that is not known.
+    pub kill_only_user: Option<String>,
 }
 
 /// One poll of the server: everything the UI draws comes from here.

@@ -420,6 +420,14 @@ mod snapshots {
         let mut source = source_as(&weak.user, &weak.pass);
         assert!(!source.privileges().process);
         assert!(!source.privileges().kill_any);
+        assert_eq!(
+            source.privileges().kill_only_user.as_deref(),
+            Some(weak.user.as_str())
+        );
+        assert_eq!(
+            source_as("conntop", "conntop").privileges().kill_only_user,
+            None
+        );
         let snap = source.poll().unwrap();
         assert!(!snap.privileges.process && !snap.privileges.kill_any);
         assert!(
@@ -1171,6 +1179,36 @@ mod kills {
     }
 
     #[test]
+    fn without_connection_admin_other_accounts_are_left_out() {
+        let weak = common::test_user("weak", &["PROCESS ON *.*"]);
+        let victim = common::test_user("victim", &[]);
+        let _theirs = victim.open_idle(2);
+        let _mine = weak.open_idle(2);
+        wait_all_older(&victim.user, 2, 1);
+        wait_all_older(&weak.user, 2, 1);
+        let dir = Scratch::new("weak");
+        let both = format!("t_*_{}_*", std::process::id());
+
+        let out = kill_as(
+            &weak,
+            &dir.path("audit.jsonl"),
+            &["--idle-over", "1s", "--match-user", &both],
+        );
+        // Its own idle sessions are killed; the victim's are not even tried.
+        assert_summary(&out, "killed 2,");
+        assert!(out.stdout.lines().last().unwrap().contains("failed 0"));
+        assert!(!out.stdout.contains(&victim.user), "{}", out.stdout);
+        let warning = out.error_line();
+        assert!(
+            warning.contains("left out 2 sessions of other accounts"),
+            "{out:?}"
+        );
+        assert!(warning.contains("CONNECTION ADMIN"), "{out:?}");
+        assert_eq!(victim.sessions(), 2);
+        assert!(wait_until(Duration::from_secs(5), || weak.sessions() == 0));
+    }
+
+    #[test]
     fn query_over_stops_the_statement_and_keeps_the_connection() {
         let killer = killer();
         let user = common::test_user("kq", &[]);
@@ -1213,7 +1251,7 @@ mod kills {
         let conn = user.connect();
         let id = conn_id(&conn);
         let mut source = source_as("conntop", "conntop");
-        let safety = Safety::default().connected(source.own_id());
+        let safety = Safety::default().connected(source.own_id(), source.privileges());
         let selection = Selection {
             users: vec![Pattern::new(&user.user).unwrap()],
             hosts: vec![],

@@ -238,6 +238,7 @@ mod tests {
     use super::*;
     use crate::command::Expect;
     use crate::kill::policy::Refusal;
+    use crate::snapshot::Privileges;
 
     /// What happened, in order, on the fake server and in the fake log.
     type Journal = Rc<RefCell<Vec<String>>>;
@@ -612,7 +613,7 @@ mod tests {
             expect: Expect::Same,
         })
         .collect();
-        let safety = Safety::default().connected(7);
+        let safety = Safety::default().connected(7, &Privileges::default());
         let mut audit = Records::default();
         let (result, outcomes) = run(
             &mut fake,

@@ -8,5 +8,5 @@ pub mod policy;
 
 pub use policy::{
     Pattern, Refusal, Safety, Selection, SkipReason, group_by_account, idle_targets, long_targets,
-    meets, recheck, summary, unchanged,
+    meets, recheck, summary, targets, unchanged,
 };

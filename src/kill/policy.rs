@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::command::{Expect, KillMode, KillTally, KillTarget};
-use crate::snapshot::{Session, millis};
+use crate::snapshot::{Privileges, Session, millis};
 
 /// A user or host pattern: shell-style `*` and `?`, matched against the whole value.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +48,8 @@ pub enum Refusal {
     ProtectedUser(String),
     /// The client host matches `--ignore-host`.
     ProtectedHost(String),
+    /// Another user's session, and our account may kill only its own.
+    OtherAccount,
 }
 
 impl fmt::Display for Refusal {
@@ -58,6 +60,9 @@ impl fmt::Display for Refusal {
             Refusal::System => f.write_str("system or replication thread (use --allow-system)"),
             Refusal::ProtectedUser(user) => write!(f, "user {user} is protected (--ignore-user)"),
             Refusal::ProtectedHost(host) => write!(f, "host {host} is protected (--ignore-host)"),
+            Refusal::OtherAccount => {
+                f.write_str("another account's session; needs CONNECTION ADMIN or SUPER")
+            }
         }
     }
 }
@@ -75,14 +80,19 @@ pub struct Safety {
     pub ignore_hosts: Vec<Pattern>,
     /// `--read-only`: nothing is killed.
     pub read_only: bool,
+    /// Set when our account may kill only this user's sessions (no SUPER or
+    /// CONNECTION ADMIN); set with [`Safety::connected`].
+    pub kill_only_user: Option<String>,
 }
 
 impl Safety {
-    /// These rules on the connection whose id is `own_id`: the one place
-    /// where conntop's own connection enters the rules.
-    pub fn connected(&self, own_id: u64) -> Safety {
+    /// These rules on the connection whose id is `own_id`, for an account
+    /// with `privileges`: the one place where conntop's own connection and
+    /// account enter the rules.
+    pub fn connected(&self, own_id: u64, privileges: &Privileges) -> Safety {
         Safety {
             own_id,
+            kill_only_user: privileges.kill_only_user.clone(),
             ..self.clone()
         }
     }
@@ -104,6 +114,9 @@ impl Safety {
         let host = s.client_host();
         if self.ignore_hosts.iter().any(|p| p.matches(host)) {
             return Some(Refusal::ProtectedHost(host.to_string()));
+        }
+        if self.kill_only_user.as_ref().is_some_and(|me| *me != s.user) {
+            return Some(Refusal::OtherAccount);
         }
         None
     }
@@ -192,7 +205,8 @@ pub fn long_targets(
     targets(sessions, Expect::RunningAtLeast { min }, safety, sel)
 }
 
-fn targets(
+/// Sessions that meet `expect`, pass `sel` and that the rules allow, oldest first.
+pub fn targets(
     sessions: &[Session],
     expect: Expect,
     safety: &Safety,
@@ -344,7 +358,7 @@ mod tests {
             ignore_hosts: vec![Pattern::new("10.0.0.7").expect("pattern")],
             ..Safety::default()
         }
-        .connected(9);
+        .connected(9, &Privileges::default());
         assert_eq!(
             safety.refuses(&s(9, "me", "Sleep", 1)),
             Some(Refusal::OwnConnection)
@@ -493,6 +507,43 @@ mod tests {
     }
 
     #[test]
+    fn without_connection_admin_only_our_users_sessions_are_targets() {
+        let weak = Privileges {
+            process: true,
+            kill_any: false,
+            kill_only_user: Some("report".into()),
+        };
+        let safety = Safety::default().connected(9, &weak);
+        let list = vec![
+            s(1, "app", "Sleep", 900),
+            s(2, "report", "Sleep", 800),
+            s(3, "web", "Sleep", 700),
+        ];
+        let refusal = safety.refusal(&list[0]);
+        assert_eq!(
+            refusal.as_deref(),
+            Some("another account's session; needs CONNECTION ADMIN or SUPER")
+        );
+        assert_eq!(safety.refuses(&list[1]), None);
+        let ids: Vec<u64> = idle_targets(&list, Duration::ZERO, &safety, &Selection::default())
+            .iter()
+            .map(|t| t.session.id)
+            .collect();
+        assert_eq!(ids, vec![2], "the preview counts only what can be killed");
+        // With the privilege (or when it is not known), every account.
+        let admin = Privileges {
+            process: true,
+            kill_any: true,
+            kill_only_user: None,
+        };
+        let safety = Safety::default().connected(9, &admin);
+        assert_eq!(
+            idle_targets(&list, Duration::ZERO, &safety, &Selection::default()).len(),
+            3
+        );
+    }
+
+    #[test]
     fn recheck_skips_changed_sessions() {
         let safety = Safety::default();
         let idle = KillTarget {
@@ -535,8 +586,13 @@ mod tests {
             session: s(9, "me", "Query", 0),
             expect: Expect::Same,
         };
-        let why =
-            recheck(&own, Some(&s(9, "me", "Query", 0)), C, &safety.connected(9)).unwrap_err();
+        let why = recheck(
+            &own,
+            Some(&s(9, "me", "Query", 0)),
+            C,
+            &safety.connected(9, &Privileges::default()),
+        )
+        .unwrap_err();
         assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));
         assert_eq!(why.to_string(), "conntop's own connection");
     }
