@@ -224,6 +224,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
     let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
+    let seen_at = std::time::SystemTime::now();
     let sessions = source
         .read_sessions()
         .map_err(|e| connect_error(&endpoint, &e))?;
@@ -277,6 +278,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         why: &why,
         server: &endpoint,
+        seen_at,
     };
     let mut write_error = None;
     let result = executor::execute(

@@ -170,9 +170,10 @@ impl Poller {
                     request,
                     mode,
                     targets,
+                    seen_at,
                     why,
                 }) => {
-                    self.kill(request, mode, &targets, &why);
+                    self.kill(request, mode, &targets, seen_at, &why);
                     next_tick = Instant::now();
                 }
                 Ok(Command::Statement { id }) => {
@@ -266,6 +267,7 @@ impl Poller {
         request: u64,
         mode: KillMode,
         targets: &[crate::command::KillTarget],
+        seen_at: SystemTime,
         why: &str,
     ) {
         let total = targets.len();
@@ -298,6 +300,7 @@ impl Poller {
             dry_run: false,
             why,
             server: &self.config.endpoint,
+            seen_at,
         };
         let safety = self
             .config

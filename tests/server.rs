@@ -644,6 +644,7 @@ mod poller_thread {
                     },
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 7);
@@ -742,6 +743,7 @@ mod poller_thread {
                     expect: Expect::Same,
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 1);
@@ -822,6 +824,7 @@ mod poller_thread {
                     expect: Expect::Same,
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 3);
@@ -1277,6 +1280,7 @@ mod kills {
                 dry_run: false,
                 why: "test",
                 server: "shared",
+                seen_at: std::time::SystemTime::now(),
             },
             &safety,
             &mut audit,
