@@ -89,6 +89,9 @@ pub struct KillTarget {
 /// A request from the UI to the poller.
 #[derive(Debug, Clone)]
 pub enum Command {
+    /// Read the whole statement one session runs (the processlist carries
+    /// only its first characters); answered with [`Reply::Statement`].
+    Statement { id: u64 },
     /// Kill these sessions, re-checking each just before its KILL.
     Kill {
         /// Echoed in every reply so the UI can match them.
@@ -143,6 +146,12 @@ impl KillTally {
 /// The poller's answer to a [`Command`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
+    /// The whole statement of session `id`: `Ok(None)` when it runs none
+    /// (finished, or gone), `Err` with the reason it could not be read.
+    Statement {
+        id: u64,
+        text: Result<Option<String>, String>,
+    },
     /// A batch is under way.
     KillProgress {
         request: u64,

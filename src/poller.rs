@@ -177,6 +177,13 @@ impl Poller {
                     self.kill(request, mode, &targets, &why);
                     next_tick = Instant::now();
                 }
+                Ok(Command::Statement { id }) => {
+                    let text = match self.source.as_mut() {
+                        Some(source) => source.statement(id).map_err(|e| e.to_string()),
+                        None => Err(format!("not connected: {}", self.last_error)),
+                    };
+                    let _ = self.end.replies.send(Reply::Statement { id, text });
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }

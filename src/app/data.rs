@@ -22,8 +22,10 @@ pub struct Data {
     /// The poller cannot reach the server.
     pub down: Option<Down>,
     pub history: History,
-    /// Findings of the newest snapshot, most severe first.
+    /// Findings of the newest snapshot, most severe first, held steady
+    /// for a few seconds so a line does not jump while it is read.
     pub findings: Vec<Finding>,
+    steady: findings::Steady,
     /// Counters when conntop started, for "since start" figures.
     pub baseline: Option<Sample>,
     /// `Sleep` sessions in the shown snapshot (counted once per snapshot).
@@ -32,6 +34,9 @@ pub struct Data {
     pub counts: Counts,
     /// The oldest open transaction in the shown snapshot, in ms.
     pub oldest_trx_ms: Option<u64>,
+    /// The whole statement of the one session being looked at, read on
+    /// demand (the processlist carries only its start).
+    pub statement: Option<(u64, Result<Option<String>, String>)>,
 }
 
 impl Data {
@@ -65,7 +70,8 @@ impl Data {
                     self.baseline = Some(sample.clone());
                 }
                 self.history.push(sample);
-                self.findings = findings::diagnose(&snap, &self.history, thresholds);
+                let fresh = findings::diagnose(&snap, &self.history, thresholds);
+                self.findings = self.steady.update(snap.taken_at, fresh);
                 if self.paused {
                     self.pending = Some(snap);
                     None

@@ -201,6 +201,10 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        if let Reply::Statement { id, text } = reply {
+            self.data.statement = Some((id, text));
+            return;
+        }
         if let Some((level, text)) = self.kills.on_reply(reply) {
             self.table.tags.clear();
             self.say(level, text);
@@ -213,7 +217,7 @@ impl App {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(action) if mode == Mode::Table => {
                 self.on_table_action(action);
-                Vec::new()
+                self.read_statement()
             }
             Some(action) => self.on_dialog_action(action),
             None => {
@@ -319,6 +323,25 @@ impl App {
             | Action::DeleteChar
             | Action::Close => {}
         }
+    }
+}
+
+impl App {
+    /// A session just opened in the detail or a single-session confirmation
+    /// gets its whole statement read (one row, on demand).
+    fn read_statement(&mut self) -> Vec<Effect> {
+        let id = match &self.dialog {
+            Some(Dialog::Detail { id, .. }) => *id,
+            Some(Dialog::Confirm(plan)) if plan.kind == PlanKind::Selected => {
+                match plan.targets.first() {
+                    Some(t) => t.session.id,
+                    None => return Vec::new(),
+                }
+            }
+            _ => return Vec::new(),
+        };
+        self.data.statement = None;
+        vec![Effect::Send(Command::Statement { id })]
     }
 }
 

@@ -88,6 +88,8 @@ impl Kills {
                 }
                 Some((level, text))
             }
+            // Not about kills.
+            Reply::Statement { .. } => None,
         }
     }
 }
