@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::kill::policy::SkipReason;
 use crate::snapshot::{Session, Snapshot};
 
 /// What the poller publishes on the latest-wins channel.
@@ -104,16 +105,36 @@ pub enum Command {
 }
 
 /// What happened to one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "result", content = "detail")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KillOutcome {
     Killed,
     /// A dry run: it passed its re-check and would have been killed; nothing was sent.
     WouldKill,
     /// Not killed because it no longer matched what was confirmed (or is gone).
-    Skipped(String),
+    Skipped(SkipReason),
     /// The server refused or failed.
     Failed(String),
+}
+
+impl KillOutcome {
+    /// The audit log's `result`: `killed`, `would_kill`, `skipped`, `failed`.
+    pub fn result(&self) -> &'static str {
+        match self {
+            KillOutcome::Killed => "killed",
+            KillOutcome::WouldKill => "would_kill",
+            KillOutcome::Skipped(_) => "skipped",
+            KillOutcome::Failed(_) => "failed",
+        }
+    }
+
+    /// The audit log's `detail`: why it was skipped or failed.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            KillOutcome::Killed | KillOutcome::WouldKill => None,
+            KillOutcome::Skipped(why) => Some(why.to_string()),
+            KillOutcome::Failed(why) => Some(why.clone()),
+        }
+    }
 }
 
 /// Counts of a finished (or running) kill batch.

@@ -257,7 +257,8 @@ mod tests {
             session(3, "app", "10.0.0.8:50003", Some("shop"), "Query", 70),
             session(4, "report", "10.0.0.9:40000", None, "Query", 5),
             session(5, "root", "localhost", None, "Sleep", 1),
-            session(6, "root", "", None, "Query", 0),
+            // A socket client as MariaDB lists it.
+            session(6, "root", "localhost", None, "Query", 0),
             session(7, "event_scheduler", "localhost", None, "Daemon", 9000),
         ]
     }
@@ -295,18 +296,21 @@ mod tests {
             "Connect",
             1,
         ));
+        // A server thread without a client host (InnoDB purge).
+        sessions.push(session(9, "system user", "", None, "Daemon", 9000));
         let by_user = group(&sessions, GroupBy::User, 100);
         let sys = find(&by_user, "event_scheduler");
         assert_eq!((sys.system, sys.slots, sys.share), (1, 0, 0.0));
         let login = find(&by_user, "unauthenticated user");
         assert_eq!((login.other, login.running, login.slots), (1, 0, 1));
-        // A host group mixing clients and the scheduler: only clients count.
+        // A host group mixing clients and server threads: only clients count.
         let by_host = group(&sessions, GroupBy::Host, 100);
         let local = find(&by_host, "localhost");
-        assert_eq!((local.sessions, local.system, local.slots), (3, 1, 2));
+        assert_eq!((local.sessions, local.system, local.slots), (4, 2, 2));
         assert!((local.share - 0.02).abs() < 1e-9);
         // Per group and summed, the counts agree with the snapshot's.
         let counts = crate::snapshot::Counts::of(&sessions, 8, 100);
+        assert_eq!(counts.system, 2);
         for by in [GroupBy::User, GroupBy::Host, GroupBy::Db] {
             let groups = group(&sessions, by, 100);
             for g in &groups {

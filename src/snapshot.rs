@@ -150,10 +150,15 @@ impl Session {
         self.command.eq_ignore_ascii_case("Sleep")
     }
 
-    /// Server-internal threads that are not client connections (the event
-    /// scheduler, replica I/O and SQL threads, background daemons), and a
-    /// replica's connection streaming the binlog (`Binlog Dump`, `Register
-    /// Slave`), which is a client but is protected from kills the same way.
+    /// Server-internal threads, known by what only they have, never by the
+    /// user name (an account called `system user` or `event_scheduler` is a
+    /// client like any other): no client host (InnoDB and MariaDB background
+    /// threads, MySQL replica threads in `Connect`), or a command no client
+    /// session shows: `Daemon` (the event scheduler), `Binlog Dump*` (a
+    /// replica's feed on the primary), `Register Slave`, `Slave_*` (MariaDB
+    /// replica I/O, SQL and worker threads). A replica's feed is a client
+    /// connection holding a slot ([`Session::holds_slot`]), protected from
+    /// kills like the server's own threads.
     pub fn is_system(&self) -> bool {
         let cmd = self.command.as_str();
         self.is_server_thread() || cmd.starts_with("Binlog Dump") || cmd == "Register Slave"
@@ -163,14 +168,10 @@ impl Session {
     /// but is no client connection, so it holds no slot of max_connections
     /// and `Threads_connected` does not count it.
     fn is_server_thread(&self) -> bool {
-        let user = self.user.as_str();
         let cmd = self.command.as_str();
-        user == "system user"
-            || user == "event_scheduler"
+        self.host.is_empty()
             || cmd == "Daemon"
-            || cmd == "Slave_IO"
-            || cmd == "Slave_SQL"
-            || cmd == "Slave_worker"
+            || cmd.starts_with("Slave_")
             || cmd == "Delayed insert"
     }
 
@@ -318,12 +319,16 @@ pub fn client_host(host: &str) -> &str {
 }
 
 /// What the account we connect as may do, read at connect.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Privileges {
     /// Can see other users' sessions (PROCESS).
     pub process: bool,
     /// Can kill other users' sessions (SUPER or CONNECTION_ADMIN).
     pub kill_any: bool,
+    /// Our user name, set when the account can kill only the sessions of
+    /// that user (no SUPER or CONNECTION_ADMIN, none through a role
+    /// either); `None` when it may kill any, or when that is not known.
+    pub kill_only_user: Option<String>,
 }
 
 /// One poll of the server: everything the UI draws comes from here.
@@ -398,49 +403,74 @@ mod tests {
     }
 
     #[test]
-    fn system_threads() {
-        let s = |user: &str, command: &str| Session {
+    fn system_threads_by_what_only_they_have() {
+        // (user, host, command) as the processlist shows them.
+        let s = |user: &str, host: &str, command: &str| Session {
             user: user.into(),
+            host: host.into(),
             command: command.into(),
             ..Session::default()
         };
-        assert!(s("event_scheduler", "Daemon").is_system());
-        assert!(s("system user", "").is_system());
-        assert!(s("repl", "Binlog Dump GTID").is_system());
-        assert!(!s("app", "Sleep").is_system());
-        assert!(!s("app", "Query").is_system());
-        // A replica's binlog connection is protected, but it is a client.
-        assert!(s("repl", "Binlog Dump").holds_slot());
-        assert!(!s("event_scheduler", "Daemon").holds_slot());
-        assert!(!s("system user", "Connect").holds_slot());
+        // MariaDB: InnoDB purge and other background threads, the event
+        // scheduler, replica threads.
+        assert!(s("system user", "", "Daemon").is_system());
+        assert!(s("system user", "", "").is_system());
+        assert!(s("event_scheduler", "localhost", "Daemon").is_system());
+        assert!(s("system user", "", "Slave_IO").is_system());
+        assert!(s("system user", "", "Slave_SQL").is_system());
+        assert!(s("system user", "", "Slave_worker").is_system());
+        // MySQL 8 replica threads: `Connect` or `Query` with no host.
+        assert!(s("system user", "", "Connect").is_system());
+        assert!(s("system user", "", "Query").is_system());
+        // A replica's feed on the primary, over TCP.
+        assert!(s("repl", "10.0.0.2:51000", "Binlog Dump GTID").is_system());
+        assert!(s("repl", "10.0.0.2:51000", "Binlog Dump").is_system());
+        // Clients, whatever their account is called.
+        assert!(!s("app", "10.0.0.1:4000", "Sleep").is_system());
+        assert!(!s("app", "localhost", "Query").is_system());
+        assert!(!s("system user", "10.0.0.5:40001", "Sleep").is_system());
+        assert!(!s("event_scheduler", "10.0.0.6:40002", "Query").is_system());
+        assert!(!s("event_scheduler", "localhost", "Sleep").is_system());
+        // A client in its handshake has a host already.
+        assert!(!s("unauthenticated user", "10.0.0.9:5000", "Connect").is_system());
+        // A replica's feed is protected, but it is a client holding a slot.
+        assert!(s("repl", "10.0.0.2:51000", "Binlog Dump").holds_slot());
+        assert!(!s("event_scheduler", "localhost", "Daemon").holds_slot());
+        assert!(!s("system user", "", "Connect").holds_slot());
+        assert!(s("event_scheduler", "10.0.0.6:40002", "Query").holds_slot());
     }
 
     #[test]
     fn activities() {
-        let a = |user: &str, command: &str| {
+        let a = |user: &str, host: &str, command: &str| {
             Session {
                 user: user.into(),
+                host: host.into(),
                 command: command.into(),
                 ..Session::default()
             }
             .activity()
         };
-        assert_eq!(a("app", "Sleep"), Activity::Sleeping);
-        assert_eq!(a("app", "Query"), Activity::Running);
-        assert_eq!(a("app", "Execute"), Activity::Running);
-        assert_eq!(a("unauthenticated user", "Connect"), Activity::Other);
-        assert_eq!(a("app", "Killed"), Activity::Other);
-        assert_eq!(a("repl", "Binlog Dump GTID"), Activity::Other);
-        assert_eq!(a("event_scheduler", "Daemon"), Activity::System);
+        assert_eq!(a("app", "localhost", "Sleep"), Activity::Sleeping);
+        assert_eq!(a("app", "10.0.0.1:4000", "Query"), Activity::Running);
+        assert_eq!(a("app", "10.0.0.1:4000", "Execute"), Activity::Running);
+        let login = a("unauthenticated user", "10.0.0.9:5000", "Connect");
+        assert_eq!(login, Activity::Other);
+        assert_eq!(a("app", "10.0.0.1:4000", "Killed"), Activity::Other);
+        let feed = a("repl", "10.0.0.2:51000", "Binlog Dump GTID");
+        assert_eq!(feed, Activity::Other);
+        let scheduler = a("event_scheduler", "localhost", "Daemon");
+        assert_eq!(scheduler, Activity::System);
         // MySQL's replica threads say Connect; they are still the server's.
-        assert_eq!(a("system user", "Connect"), Activity::System);
-        assert_eq!(a("system user", "Slave_SQL"), Activity::System);
+        assert_eq!(a("system user", "", "Connect"), Activity::System);
+        assert_eq!(a("system user", "", "Slave_SQL"), Activity::System);
     }
 
     #[test]
     fn counts_add_up() {
         let s = |user: &str, command: &str| Session {
             user: user.into(),
+            host: "localhost".into(),
             command: command.into(),
             ..Session::default()
         };

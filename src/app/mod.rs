@@ -39,7 +39,8 @@ pub use table::{GroupOrder, TableView, View};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub thresholds: Thresholds,
-    /// Safety rules for kills; `own_id` comes from the snapshots.
+    /// Safety rules for kills; the connection's part (own id, whose
+    /// sessions it may kill) comes from each snapshot.
     pub safety: Safety,
     /// The poll interval (validated against `poller::MIN_INTERVAL` by the
     /// command line), to tell a stale snapshot from a live one.
@@ -182,7 +183,9 @@ impl App {
     }
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
-        self.opts.safety.own_id = snap.own_id;
+        // The preview's rules follow the connection the snapshot came from
+        // (its id, and whose sessions its account may kill).
+        self.opts.safety = self.opts.safety.connected(snap.own_id, &snap.privileges);
         if !self.table.tags.is_empty() {
             let present: BTreeSet<u64> = snap.sessions.iter().map(|s| s.id).collect();
             self.table.tags.retain(|id| present.contains(id));

@@ -45,6 +45,7 @@ impl B {
             privileges: Privileges {
                 process: true,
                 kill_any: true,
+                ..Privileges::default()
             },
             poll_latency: Duration::from_millis(2),
             statements: 2,
