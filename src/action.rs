@@ -66,6 +66,9 @@ actions! {
     KillIdle,
     /// Preview a `KILL QUERY` of the statements running past the threshold.
     KillLong,
+    /// Preview a `KILL CONNECTION` of the root blocker of the worst lock
+    /// pile-up (the one the `lock_pileup` finding names).
+    KillBlocker,
     /// Kill preview: go ahead.
     Confirm,
     /// Kill preview: close it, nothing killed.

@@ -948,6 +948,8 @@ fn tab_cycles_the_views_and_groups_are_computed() {
     assert_eq!(app.table.view, View::Groups(GroupBy::Db));
     assert_eq!(group_keys(&app), vec!["shop", "(none)", "blog", "dw"]);
     code(&mut app, KeyCode::Tab);
+    assert_eq!(app.table.view, View::Locks);
+    code(&mut app, KeyCode::Tab);
     assert_eq!(app.table.view, View::Sessions);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
 }
@@ -997,6 +999,8 @@ fn tagging_in_a_grouped_view_after_sessions_went_away_does_not_panic() {
     assert!(message(&app).contains("sessions view"), "{}", message(&app));
     code(&mut app, KeyCode::Tab);
     code(&mut app, KeyCode::Tab);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.table.view, View::Locks);
     code(&mut app, KeyCode::Tab);
     assert_eq!(app.table.view, View::Sessions);
     assert_eq!(ids(&app), vec![1]);
@@ -1215,6 +1219,10 @@ fn every_dialog_key_does_what_its_binding_says() {
                     }
                     Action::KillIdle => assert_eq!(plan(&app).kind, PlanKind::Idle, "{what}"),
                     Action::KillLong => assert_eq!(plan(&app).kind, PlanKind::Long, "{what}"),
+                    Action::KillBlocker => {
+                        assert_eq!(app.dialog, None, "{what}");
+                        assert!(message(&app).contains("no lock pile-up"), "{what}");
+                    }
                     other => panic!("{what}: no check for {other:?}"),
                 }
             }
@@ -1294,6 +1302,9 @@ fn every_table_key_does_what_its_binding_says() {
                     assert_eq!(dialog, Mode::Confirm, "{what}")
                 }
                 Action::KillLong => assert_eq!(dialog, Mode::Confirm, "{what}"),
+                Action::KillBlocker => {
+                    assert!(message(&app).contains("no lock pile-up"), "{what}")
+                }
                 Action::Tag => assert!(app.table.tags.contains(&2), "{what}"),
                 Action::TagAll => assert_eq!(app.table.tags.len(), 3, "{what}"),
                 other => panic!("{what}: no check for {other:?}"),

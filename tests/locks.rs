@@ -14,10 +14,19 @@ mod common;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
+use conntop::app::{App, Dialog, Effect, Event, Mode, Options, PlanKind, update};
+use conntop::audit::AuditLog;
+use conntop::command::{Command, KillMethod, Reply};
+use conntop::findings::FindingKind;
+use conntop::kill::Safety;
 use conntop::locks::WaitKind;
+use conntop::poller::{self, PollerConfig};
 use conntop::sandbox::{APP_DATABASE, MONITOR, Sandbox, SandboxOptions};
 use conntop::snapshot::{Session, Snapshot};
 use conntop::source::Source;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder};
 
@@ -240,13 +249,109 @@ fn idle_transaction_alter_and_twenty_selects() {
     );
     assert_eq!(of(idle_id)["blocked_by"], serde_json::json!([]));
     assert!(of(idle_id)["wait"].is_null());
+    let pileup = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "lock_pileup")
+        .expect("a lock_pileup finding");
+    assert_eq!(pileup["severity"], "critical");
+    let title = pileup["title"].as_str().unwrap();
+    assert!(
+        title.starts_with(&format!("21 sessions wait on #{idle_id} root@")),
+        "{title}"
+    );
+    assert_eq!(pileup["fix"][0]["key"], "B");
 
-    // The idle transaction ends: the ALTER completes, the SELECTs run.
+    // The finding's key, in the dashboard: the preview of the root's kill,
+    // confirmed, sent to the poller; the ALTER completes, the SELECTs run.
+    kill_the_root_from_the_finding(&sb, idle_id, 21);
     drop(idle);
     assert_eq!(alter.finish(Duration::from_secs(20)), Ok(()));
     for s in selects {
         assert_eq!(s.finish(Duration::from_secs(20)), Ok(()));
     }
+}
+
+/// Runs the dashboard's state machine on a real poller: waits for the
+/// `lock_pileup` finding, presses its fix step's key in the diagnosis,
+/// checks the preview names `root` with `waiting` sessions behind it,
+/// confirms, and waits for the kill's reply.
+fn kill_the_root_from_the_finding(sb: &Sandbox, root: u64, waiting: usize) {
+    let dir = common::Scratch::new("locks-kill");
+    let config = PollerConfig {
+        interval: Duration::from_millis(200),
+        attempts: vec![Opts::from(sb.opts(MONITOR))],
+        endpoint: "sandbox".to_string(),
+        kill_method: KillMethod::Sql,
+        safety: Safety::default(),
+        audit: Some(AuditLog::open(Path::new(&dir.path("audit.jsonl"))).unwrap()),
+    };
+    let poller = poller::spawn(config, Some(source(sb)), None);
+    let mut app = App::new(Options {
+        interval: Duration::from_millis(200),
+        ..Options::default()
+    });
+    update(&mut app, Event::Resize(120, 40));
+    let found = wait_until(SETTLE, || {
+        if let Ok(feed) = poller.feed.recv_timeout(Duration::from_millis(500)) {
+            update(&mut app, Event::Feed(feed));
+        }
+        app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::LockPileup)
+    });
+    assert!(found, "no lock_pileup finding");
+    let finding = app
+        .data
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockPileup)
+        .unwrap();
+    let step_key = finding.fix[0].key().expect("the fix step has a key");
+    let press = |app: &mut App, c: char| {
+        let m = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        update(app, Event::Key(KeyEvent::new(KeyCode::Char(c), m)))
+    };
+    press(&mut app, 'd');
+    assert_eq!(app.mode(), Mode::Diagnosis);
+    let effects = press(&mut app, step_key.chars().next().unwrap());
+    let Some(Dialog::Confirm(plan)) = &app.dialog else {
+        panic!("no preview: {:?} {effects:?}", app.message);
+    };
+    assert_eq!(plan.kind, PlanKind::Blocker);
+    assert_eq!(plan.targets.len(), 1);
+    assert_eq!(plan.targets[0].session.id, root);
+    assert_eq!(plan.blocks.0, waiting);
+    let effects = press(&mut app, 'y');
+    let command = effects
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Send(c @ Command::Kill { .. }) => Some(c),
+            _ => None,
+        })
+        .expect("a kill command");
+    poller.commands.send(command).unwrap();
+    let done = wait_until(SETTLE, || {
+        match poller.replies.recv_timeout(Duration::from_millis(500)) {
+            Ok(reply) => {
+                let done = matches!(reply, Reply::KillDone { .. });
+                if let Reply::KillDone { tally, .. } = &reply {
+                    assert_eq!(tally.killed, 1, "{reply:?}");
+                }
+                update(&mut app, Event::Reply(reply));
+                done
+            }
+            Err(_) => false,
+        }
+    });
+    assert!(done, "the kill never finished");
+    poller.stop();
 }
 
 /// A long locking SELECT holds MariaDB's backup lock against FLUSH TABLES

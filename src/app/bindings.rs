@@ -46,6 +46,7 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             TagAll,
             KillIdle,
             KillLong,
+            KillBlocker,
         ],
         Mode::Filter => &[ApplyFilter, ClearInput, DeleteChar, Quit],
         Mode::Confirm => &[Confirm, Cancel, ThresholdUp, ThresholdDown, Quit],
@@ -60,7 +61,17 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Quit,
         ],
         Mode::Help => &[Up, Down, PageUp, PageDown, Close, Quit],
-        Mode::Diagnosis => &[KillIdle, KillLong, Up, Down, PageUp, PageDown, Close, Quit],
+        Mode::Diagnosis => &[
+            KillIdle,
+            KillLong,
+            KillBlocker,
+            Up,
+            Down,
+            PageUp,
+            PageDown,
+            Close,
+            Quit,
+        ],
     }
 }
 
@@ -234,6 +245,13 @@ const TABLE: &[Binding] = &[
         ..BASE
     },
     Binding {
+        keys: &[Char('B')],
+        action: Action::KillBlocker,
+        help: "KILL CONNECTION of the root blocker of a lock pile-up",
+        section: Section::Kill,
+        ..BASE
+    },
+    Binding {
         keys: &[Char('?')],
         action: Action::Help,
         hint: Some("help"),
@@ -394,6 +412,12 @@ const DIAGNOSIS: &[Binding] = &[
         keys: &[Char('L')],
         action: Action::KillLong,
         hint: Some("kill long"),
+        ..BASE
+    },
+    // No hint: the finding's fix step shows the key.
+    Binding {
+        keys: &[Char('B')],
+        action: Action::KillBlocker,
         ..BASE
     },
     SCROLL[0],

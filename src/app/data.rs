@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use crate::command::{Down, Feed};
 use crate::findings::{self, Finding};
 use crate::history::{History, Sample};
+use crate::locks::Graph;
 use crate::snapshot::{Counts, Session, Snapshot};
 use crate::thresholds::Thresholds;
 
@@ -45,6 +46,15 @@ impl Data {
         self.snapshot
             .as_deref()
             .map_or(&[], |s| s.sessions.as_slice())
+    }
+
+    /// The wait-for graph of the shown snapshot (empty before the first).
+    pub fn locks(&self) -> &Graph {
+        static EMPTY: std::sync::OnceLock<Graph> = std::sync::OnceLock::new();
+        match self.snapshot.as_deref() {
+            Some(s) => &s.locks,
+            None => EMPTY.get_or_init(Graph::default),
+        }
     }
 
     /// max_connections of the shown snapshot (0 before the first).

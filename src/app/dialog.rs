@@ -91,6 +91,11 @@ impl App {
                     Action::KillLong => {
                         self.open_plan(PlanKind::Long, KillMode::Query, t.query_over)
                     }
+                    Action::KillBlocker => self.open_plan(
+                        PlanKind::Blocker,
+                        KillMode::Connection,
+                        std::time::Duration::ZERO,
+                    ),
                     _ => {
                         self.dialog =
                             scrolled(scroll, action).map(|scroll| Dialog::Diagnosis { scroll });

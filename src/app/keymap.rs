@@ -367,6 +367,7 @@ mod tests {
                         | Action::KillQuery
                         | Action::KillIdle
                         | Action::KillLong
+                        | Action::KillBlocker
                 ) {
                     assert_eq!(Some(b.first_key()), key_label(b.action), "{mode:?}");
                 }

@@ -11,6 +11,7 @@ mod bindings;
 pub mod data;
 pub mod dialog;
 pub mod keymap;
+mod locks;
 pub mod preview;
 pub mod progress;
 pub mod rows;
@@ -168,8 +169,11 @@ impl App {
 
     /// Recomputes the table's rows (or groups) from the shown snapshot.
     fn refresh_rows(&mut self) {
-        self.table
-            .refresh(self.data.sessions(), self.data.max_connections());
+        self.table.refresh(
+            self.data.sessions(),
+            self.data.max_connections(),
+            self.data.locks(),
+        );
     }
 
     fn move_to(&mut self, row: usize) {
@@ -259,7 +263,7 @@ impl App {
                 self.refresh_rows();
             }
             Action::Detail => match self.table.view {
-                View::Sessions => {
+                View::Sessions | View::Locks => {
                     if let Some(id) = self.table.selected {
                         self.dialog = Some(Dialog::Detail { id, scroll: 0 });
                     }
@@ -315,6 +319,9 @@ impl App {
                 KillMode::Query,
                 self.opts.thresholds.query_over,
             ),
+            Action::KillBlocker => {
+                self.open_plan(PlanKind::Blocker, KillMode::Connection, Duration::ZERO)
+            }
             // Quit is answered before; the rest belong to dialogs.
             Action::Quit
             | Action::Confirm
@@ -335,7 +342,9 @@ impl App {
     fn read_statement(&mut self) -> Vec<Effect> {
         let id = match &self.dialog {
             Some(Dialog::Detail { id, .. }) => *id,
-            Some(Dialog::Confirm(plan)) if plan.kind == PlanKind::Selected => {
+            Some(Dialog::Confirm(plan))
+                if matches!(plan.kind, PlanKind::Selected | PlanKind::Blocker) =>
+            {
                 match plan.targets.first() {
                     Some(t) => t.session.id,
                     None => return Vec::new(),

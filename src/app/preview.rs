@@ -22,6 +22,8 @@ pub enum PlanKind {
     Idle,
     /// Running past a threshold ([`Action::KillLong`]).
     Long,
+    /// The root blocker of the worst lock pile-up ([`Action::KillBlocker`]).
+    Blocker,
 }
 
 impl PlanKind {
@@ -45,6 +47,9 @@ pub struct Plan {
     pub refused: Vec<(u64, String)>,
     /// When the targets were read (the snapshot's time).
     pub seen_at: SystemTime,
+    /// For a single session: how many sessions wait on it for a lock, in
+    /// total and directly (0 when none).
+    pub blocks: (usize, usize),
 }
 
 impl Plan {
@@ -61,6 +66,9 @@ impl Plan {
                 "long-running kill: running for at least {}",
                 humantime::format_duration(self.threshold)
             ),
+            PlanKind::Blocker => {
+                format!("lock pile-up root: {} sessions wait on it", self.blocks.0)
+            }
         }
     }
 }
@@ -81,7 +89,7 @@ pub fn build(
     let targets = match kind {
         PlanKind::Idle => kill::idle_targets(sessions, threshold, safety, &Selection::default()),
         PlanKind::Long => kill::long_targets(sessions, threshold, safety, &Selection::default()),
-        PlanKind::Selected | PlanKind::Tagged => {
+        PlanKind::Selected | PlanKind::Tagged | PlanKind::Blocker => {
             let mut targets = Vec::new();
             for s in chosen {
                 match safety.refusal(s) {
@@ -96,7 +104,8 @@ pub fn build(
             targets
         }
     };
-    if kind == PlanKind::Selected && targets.is_empty() {
+    let single = matches!(kind, PlanKind::Selected | PlanKind::Blocker);
+    if single && targets.is_empty() {
         return Err(refused.first().map_or_else(
             || "no session selected".to_string(),
             |(id, why)| format!("session {id} cannot be killed: {why}"),
@@ -120,6 +129,7 @@ pub fn build(
         groups,
         refused,
         seen_at,
+        blocks: (0, 0),
     })
 }
 
@@ -144,10 +154,11 @@ impl App {
                 .filter(|s| self.table.tags.contains(&s.id))
                 .collect(),
             PlanKind::Selected => self.selected_session().into_iter().collect(),
+            PlanKind::Blocker => vec![self.root_blocker()?],
             PlanKind::Idle | PlanKind::Long => Vec::new(),
         };
         let seen_at = self.data.snapshot.as_ref().map_or(self.now, |s| s.taken_at);
-        build(
+        let mut plan = build(
             kind,
             mode,
             threshold,
@@ -155,7 +166,28 @@ impl App {
             &chosen,
             &self.opts.safety,
             seen_at,
-        )
+        )?;
+        if let (Some(snap), [one]) = (&self.data.snapshot, plan.targets.as_slice()) {
+            if let Some(root) = snap.locks.root_of(one.session.id) {
+                plan.blocks = (root.total, root.direct);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The root blocker of the worst lock pile-up on screen, or why there
+    /// is none.
+    fn root_blocker(&self) -> Result<&Session, String> {
+        let root = self
+            .data
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.locks.roots.first())
+            .ok_or_else(|| "no lock pile-up now: no session waits for another".to_string())?;
+        self.sessions()
+            .iter()
+            .find(|s| s.id == root.id)
+            .ok_or_else(|| format!("the root blocker #{} is not in the processlist", root.id))
     }
 
     /// Opens the preview of a kill, or says why there is none.
@@ -177,7 +209,7 @@ impl App {
         } else {
             PlanKind::Tagged
         };
-        if self.table.view != View::Sessions && kind == PlanKind::Selected {
+        if matches!(self.table.view, View::Groups(_)) && kind == PlanKind::Selected {
             self.say(
                 Level::Warn,
                 format!(

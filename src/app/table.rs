@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::groups::{self, Group, GroupBy, GroupSort};
+use crate::locks::{Graph, TreeRow};
 use crate::snapshot::Session;
 
 use super::rows::{self, Column, Sort};
@@ -14,14 +15,17 @@ use super::rows::{self, Column, Sort};
 pub enum View {
     Sessions,
     Groups(GroupBy),
+    /// Who waits for whom: the root blockers and their waiters.
+    Locks,
 }
 
 impl View {
-    /// The view after this one (Tab): sessions, then each grouping in turn.
+    /// The view after this one (Tab): sessions, each grouping in turn, locks.
     pub fn next(self) -> View {
         match self {
             View::Sessions => View::Groups(GroupBy::FIRST),
-            View::Groups(by) => by.next().map_or(View::Sessions, View::Groups),
+            View::Groups(by) => by.next().map_or(View::Locks, View::Groups),
+            View::Locks => View::Sessions,
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct TableView {
     pub height: usize,
     /// Tagged session ids.
     pub tags: BTreeSet<u64>,
+    /// Rows of the locks view: the wait-for tree.
+    pub tree: Vec<TreeRow>,
 }
 
 impl Default for TableView {
@@ -89,6 +95,7 @@ impl Default for TableView {
             offset: 0,
             height: 20,
             tags: BTreeSet::new(),
+            tree: Vec::new(),
         }
     }
 }
@@ -99,6 +106,7 @@ impl TableView {
         match self.view {
             View::Sessions => self.rows.len(),
             View::Groups(_) => self.groups.len(),
+            View::Locks => self.tree.len(),
         }
     }
 
@@ -113,8 +121,9 @@ impl TableView {
     }
 
     /// Recomputes rows (or groups) and keeps the selection on the same id.
-    pub(super) fn refresh(&mut self, sessions: &[Session], max_connections: u64) {
+    pub(super) fn refresh(&mut self, sessions: &[Session], max_connections: u64, locks: &Graph) {
         match self.view {
+            View::Locks => self.refresh_locks(locks),
             View::Sessions => {
                 let mut rows =
                     rows::visible_rows(sessions, &self.filter, self.hide_idle, self.sort);
@@ -161,6 +170,7 @@ impl TableView {
             View::Groups(_) => {
                 self.selected_group = self.groups.get(self.cursor).map(|g| g.key.clone());
             }
+            View::Locks => self.selected = self.tree_session(self.cursor),
         }
     }
 
@@ -178,6 +188,8 @@ impl TableView {
                 self.group_sort.descending = self.group_sort.by != GroupSort::Key;
             }
             View::Groups(_) => self.group_sort.descending = !self.group_sort.descending,
+            // The tree has its own order: roots by how many wait on them.
+            View::Locks => {}
         }
     }
 
@@ -240,8 +252,9 @@ mod tests {
                 View::Groups(GroupBy::User),
                 View::Groups(GroupBy::Host),
                 View::Groups(GroupBy::Db),
-                View::Sessions
+                View::Locks
             ]
         );
+        assert_eq!(View::Locks.next(), View::Sessions);
     }
 }

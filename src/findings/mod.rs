@@ -13,6 +13,7 @@
 mod fixes;
 mod headroom;
 mod leak;
+mod lock_pileup;
 mod long_running;
 mod pool;
 mod series;
@@ -82,6 +83,8 @@ pub enum FindingKind {
     Spike,
     /// Lax wait/interactive timeouts, no statement timeout, no slow log.
     Timeouts,
+    /// Sessions queue behind one session's lock (the root blocker).
+    LockPileup,
 }
 
 impl FindingKind {
@@ -94,6 +97,7 @@ impl FindingKind {
             FindingKind::Pool => "pool",
             FindingKind::Spike => "spike",
             FindingKind::Timeouts => "timeouts",
+            FindingKind::LockPileup => "lock_pileup",
         }
     }
 
@@ -106,6 +110,8 @@ impl FindingKind {
             FindingKind::Pool => 3,
             FindingKind::Spike => 4,
             FindingKind::Timeouts => 5,
+            // The cause of the others when it is there: first among equals.
+            FindingKind::LockPileup => 0,
         }
     }
 }
@@ -165,7 +171,7 @@ pub struct Finding {
     subject: String,
 }
 
-/// Runs every rule; most severe first, then in the order leak, headroom,
+/// Runs every rule; most severe first, then in the order lock_pileup, leak, headroom,
 /// long_running, pool, spike, timeouts. `history` must end with the sample
 /// of `snap`; rules that need history stay silent without enough of it.
 pub fn diagnose(snap: &Snapshot, history: &History, t: &Thresholds) -> Vec<Finding> {
@@ -179,7 +185,11 @@ pub fn diagnose(snap: &Snapshot, history: &History, t: &Thresholds) -> Vec<Findi
     let wait = WaitTimeout::advise(snap, t, &leaks);
     let raise = MaxConnections::for_snapshot(snap);
 
-    let mut out: Vec<Finding> = leaks.iter().map(|l| wording::leak(l, &wait)).collect();
+    let mut out: Vec<Finding> = lock_pileup::detect(snap, t)
+        .map(|p| wording::lock_pileup(&p))
+        .into_iter()
+        .collect();
+    out.extend(leaks.iter().map(|l| wording::leak(l, &wait)));
     out.extend(headroom::detect(snap, history, t, leaked, raise).map(|h| wording::headroom(&h)));
     out.extend(long_running::detect(snap, t).map(|l| wording::long_running(&l)));
     out.extend(pool::detect(snap, history, t, &leak_hosts, raise).map(|p| wording::pool(&p)));

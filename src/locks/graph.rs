@@ -83,6 +83,8 @@ pub struct Graph {
     first_holder: HashMap<u64, u64>,
     /// Root ids, for marks.
     root_ids: HashSet<u64>,
+    /// Position in the snapshot's sessions of every session in the graph.
+    positions: HashMap<u64, usize>,
 }
 
 impl Graph {
@@ -95,6 +97,11 @@ impl Graph {
         }
         g.waiting = waiting.len();
         let by_id: HashMap<u64, &Session> = sessions.iter().map(|s| (s.id, s)).collect();
+        let position: HashMap<u64, usize> = sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i))
+            .collect();
         for s in &waiting {
             for &h in &s.blocked_by {
                 g.waiters.entry(h).or_default().push(s.id);
@@ -138,7 +145,17 @@ impl Graph {
             .collect();
         g.unheld
             .sort_unstable_by(|a, b| time(b).cmp(&time(a)).then(a.cmp(b)));
+        let members = waiting.iter().map(|s| s.id).chain(holders);
+        g.positions = members
+            .filter_map(|id| position.get(&id).map(|&p| (id, p)))
+            .collect();
         g
+    }
+
+    /// Where session `id` is in the snapshot's sessions, when it is in the
+    /// graph (waiting, or waited on).
+    pub fn position(&self, id: u64) -> Option<usize> {
+        self.positions.get(&id).copied()
     }
 
     /// The root entry of holder `id`; marks what it reaches.
@@ -402,6 +419,9 @@ mod tests {
         // Longest wait first.
         assert_eq!(g.waiters_of(2)[0], 3);
         assert!(g.unheld.is_empty());
+        assert_eq!(g.position(1), Some(0));
+        assert_eq!(g.position(17), Some(16));
+        assert_eq!(g.position(99), None, "not in the graph");
     }
 
     #[test]

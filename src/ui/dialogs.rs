@@ -101,6 +101,7 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
                 ..listed.clone()
             };
             let mut lines = session_lines(s, theme, true);
+            lines.extend(crate::ui::locks::detail_lines(app, listed, theme));
             match &app.data.statement {
                 Some((sid, Err(e))) if *sid == id => lines.push(Line::styled(
                     format!(
@@ -152,11 +153,16 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
             " KILL QUERY of {n} statements running ≥ {} ? ",
             short_duration(plan.threshold)
         ),
+        PlanKind::Blocker => format!(
+            " {verb} of root blocker {} ? ",
+            plan.targets.first().map_or(0, |t| t.session.id)
+        ),
     };
-    if plan.kind == PlanKind::Selected {
+    if matches!(plan.kind, PlanKind::Selected | PlanKind::Blocker) {
         if let Some(t) = plan.targets.first() {
             lines.extend(session_lines(&t.session, theme, false));
         }
+        lines.extend(crate::ui::locks::blocks_line(plan, theme));
     } else {
         if plan.kind.has_threshold() {
             let keys = keymap::hints(Mode::Confirm, |a| {

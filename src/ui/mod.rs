@@ -9,6 +9,7 @@ pub mod header;
 pub mod help;
 pub mod history;
 pub mod layout;
+pub mod locks;
 pub mod sessions;
 pub mod theme;
 
@@ -34,6 +35,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.table.view {
         View::Sessions => sessions::render(app, theme, frame, parts.main),
         View::Groups(_) => groups::render(app, theme, frame, parts.main),
+        View::Locks => locks::render(app, theme, frame, parts.main),
     }
     footer::render(app, theme, frame, parts.footer);
     match &app.dialog {

@@ -57,6 +57,21 @@ fn cell_text(s: &Session, c: Column) -> String {
     }
 }
 
+/// The Id column's lock mark and the row's style: `!` for a root blocker
+/// (others wait on it), `~` for a session waiting for a lock.
+fn lock_mark(app: &App, s: &Session) -> (&'static str, Option<ratatui::style::Style>) {
+    let theme = Theme {
+        color: app.opts.color,
+    };
+    if app.data.locks().is_root(s.id) {
+        ("!", Some(theme.crit()))
+    } else if s.wait.is_some() {
+        ("~", Some(theme.warn()))
+    } else {
+        ("", None)
+    }
+}
+
 /// The table title: counts, sort, filter, scope.
 fn title(app: &App) -> Line<'static> {
     let table = &app.table;
@@ -75,6 +90,16 @@ fn title(app: &App) -> Line<'static> {
     }
     if table.hide_idle {
         t.push_str("· idle hidden ");
+    }
+    let locks = app.data.locks();
+    if let Some(top) = locks.roots.first() {
+        t.push_str(&format!(
+            "· {} waiting on locks, {} behind #{} ({}: locks view) ",
+            locks.waiting,
+            top.total,
+            top.id,
+            keymap::key(Action::NextView)
+        ));
     }
     Line::from(t)
 }
@@ -103,14 +128,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .map(|(pos, &i)| {
             let s = &sessions[i];
             let tagged = table.tags.contains(&s.id);
+            let lock = lock_mark(app, s);
             let cells = cols.iter().map(|c| {
                 let mut text = cell_text(s, *c);
-                if *c == Column::Id && tagged {
-                    text = format!("*{text}");
+                if *c == Column::Id {
+                    text = format!("{}{}{text}", if tagged { "*" } else { "" }, lock.0);
                 }
                 Cell::from(text)
             });
-            let mut style = if s.is_sleeping() {
+            let mut style = if let Some(mark) = lock.1 {
+                mark
+            } else if s.is_sleeping() {
                 theme.idle()
             } else {
                 ratatui::style::Style::new()

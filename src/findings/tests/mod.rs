@@ -3,6 +3,7 @@
 
 mod headroom;
 mod leak;
+mod lock_pileup;
 mod long_running;
 mod pool;
 mod spike;

@@ -4,14 +4,15 @@
 
 mod headroom;
 mod leak;
+mod lock_pileup;
 mod long_running;
 mod pool;
 mod spike;
 mod timeouts;
 
 pub(super) use self::{
-    headroom::headroom, leak::leak, long_running::long_running, pool::pool, spike::spike,
-    timeouts::timeouts,
+    headroom::headroom, leak::leak, lock_pileup::lock_pileup, long_running::long_running,
+    pool::pool, spike::spike, timeouts::timeouts,
 };
 
 use std::fmt::Display;
