@@ -37,6 +37,9 @@ use mysql::{Conn, OptsBuilder};
 
 use crate::snapshot::Flavor;
 
+mod lock_scenario;
+pub use lock_scenario::LOCK_TABLE;
+
 /// A login created on every sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Account {
@@ -1113,14 +1116,18 @@ pub enum Scenario {
     Pool,
     /// Bursts of short-lived connections and some bad passwords.
     Spike,
-    /// All of the above, sized to fill ~90% of `max_connections` and overflow
-    /// it (error 1040) during spikes.
+    /// A lock pile-up: an idle transaction holds a metadata lock, an ALTER
+    /// queues for it, SELECTs queue behind the ALTER (see `lock_scenario`).
+    Lock,
+    /// Leak, long, pool and spike, sized to fill ~90% of `max_connections`
+    /// and overflow it (error 1040) during spikes. Not the lock pile-up: its
+    /// critical finding would push the others off the findings strip.
     All,
 }
 
 impl Scenario {
     /// The names [`FromStr`] accepts, in order.
-    pub const NAMES: [&'static str; 5] = ["leak", "long", "pool", "spike", "all"];
+    pub const NAMES: [&'static str; 6] = ["leak", "long", "pool", "spike", "lock", "all"];
 
     /// The name [`FromStr`] accepts for this scenario.
     pub fn name(self) -> &'static str {
@@ -1129,13 +1136,14 @@ impl Scenario {
             Scenario::Long => "long",
             Scenario::Pool => "pool",
             Scenario::Spike => "spike",
+            Scenario::Lock => "lock",
             Scenario::All => "all",
         }
     }
 
     /// True when this scenario runs the `part` scenario.
     fn runs(self, part: Scenario) -> bool {
-        self == Scenario::All || self == part
+        self == part || (self == Scenario::All && part != Scenario::Lock)
     }
 }
 
@@ -1174,6 +1182,7 @@ impl FromStr for Scenario {
             "long" => Ok(Scenario::Long),
             "pool" => Ok(Scenario::Pool),
             "spike" => Ok(Scenario::Spike),
+            "lock" => Ok(Scenario::Lock),
             "all" => Ok(Scenario::All),
             _ => Err(ParseScenarioError(s.to_string())),
         }
@@ -1340,6 +1349,21 @@ impl Load {
             spawn("txn", 30, Box::new(|c, _| open_transaction(&c)));
             spawn("blocked", 31, Box::new(|c, _| blocked_update(&c)));
         }
+        if plan.lock > 0 {
+            spawn(
+                "lock-trx",
+                50,
+                Box::new(|c, _| lock_scenario::idle_transaction(&c)),
+            );
+            spawn("lock-alter", 51, Box::new(|c, _| lock_scenario::alter(&c)));
+            for n in 0..plan.lock as u32 {
+                spawn(
+                    &format!("lock-select{n}"),
+                    60 + u64::from(n),
+                    Box::new(move |c, _| lock_scenario::select(&c, n)),
+                );
+            }
+        }
         if plan.spike > 0 {
             let (burst, first, every) = (plan.spike, opts.first_spike_after, opts.spike_every);
             spawn(
@@ -1440,6 +1464,8 @@ struct Plan {
     pool_size: usize,
     long: bool,
     spike: usize,
+    /// SELECTs queued behind the lock scenario's ALTER.
+    lock: usize,
 }
 
 impl Plan {
@@ -1471,12 +1497,18 @@ impl Plan {
         } else {
             0
         };
+        let lock = if scenario.runs(Scenario::Lock) {
+            (max / 5).clamp(1, 20)
+        } else {
+            0
+        };
         Plan {
             leak,
             pools,
             pool_size,
             long,
             spike,
+            lock,
         }
     }
 }

@@ -23,7 +23,9 @@ use conntop::findings::FindingKind;
 use conntop::kill::Safety;
 use conntop::locks::WaitKind;
 use conntop::poller::{self, PollerConfig};
-use conntop::sandbox::{APP_DATABASE, MONITOR, Sandbox, SandboxOptions};
+use conntop::sandbox::{
+    self, APP_DATABASE, Load, LoadOptions, MONITOR, Sandbox, SandboxOptions, Scenario,
+};
 use conntop::snapshot::{Session, Snapshot};
 use conntop::source::Source;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -519,4 +521,64 @@ fn steady_state_costs_two_statements() {
                 .all(|s| s.blocked_by.is_empty() && s.wait.is_none())
         );
     }
+}
+
+/// `conntop demo --scenario lock`: the load builds the idle transaction +
+/// ALTER + SELECTs chain on a table of its own; the diagnosis names the
+/// idle transaction; the load stops cleanly.
+#[test]
+fn the_lock_demo_scenario_builds_the_chain() {
+    let sb = start(false);
+    let load = Load::start_with(
+        sb.port(),
+        Scenario::Lock,
+        LoadOptions {
+            max_connections: Some(80),
+            ..LoadOptions::default()
+        },
+    );
+    let mut src = source(&sb);
+    let snap = snapshot_when(&mut src, |s| {
+        s.locks.roots.first().is_some_and(|r| r.total >= 10)
+    });
+    let root = snap.locks.roots.first().expect("a root blocker");
+    let holder = session(&snap, root.id);
+    assert_eq!(holder.user, "app");
+    assert!(
+        holder.is_sleeping() && holder.trx_age_ms.is_some(),
+        "{holder:?}"
+    );
+    let alter = snap
+        .sessions
+        .iter()
+        .find(|s| {
+            s.info
+                .as_deref()
+                .is_some_and(|i| i.starts_with("ALTER TABLE"))
+        })
+        .expect("the ALTER");
+    assert_eq!(alter.blocked_by, vec![root.id]);
+    assert_eq!(
+        alter.wait.as_ref().and_then(|w| w.object.as_deref()),
+        Some(sandbox::LOCK_TABLE)
+    );
+    let findings = conntop::findings::diagnose(
+        &snap,
+        &{
+            let mut h = conntop::history::History::default();
+            h.push(conntop::history::Sample::from_snapshot(&snap));
+            h
+        },
+        &conntop::thresholds::Thresholds::default(),
+    );
+    let f = findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LockPileup)
+        .expect("lock_pileup");
+    assert!(
+        f.title.contains(&format!("#{} app@", root.id)),
+        "{}",
+        f.title
+    );
+    load.stop();
 }

@@ -312,7 +312,7 @@ fn scenario_names_parse() {
     let err = "leaks".parse::<Scenario>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown scenario 'leaks': expected one of leak, long, pool, spike, all"
+        "unknown scenario 'leaks': expected one of leak, long, pool, spike, lock, all"
     );
 }
 
