@@ -177,7 +177,7 @@ pub struct KillArgs {
 /// `conntop demo`.
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
-    /// Which load to run: leak, long, pool, spike or all.
+    /// Which load to run: leak, long, pool, spike, lock or all (all is every one but lock).
     #[arg(long, value_name = "SCENARIO", default_value = "all")]
     pub scenario: Scenario,
 
