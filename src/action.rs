@@ -69,6 +69,8 @@ actions! {
     /// Preview a `KILL CONNECTION` of the root blocker of the worst lock
     /// pile-up (the one the `lock_pileup` finding names).
     KillBlocker,
+    /// The plan the server runs the selected session's statement with.
+    Explain,
     /// Kill preview: go ahead.
     Confirm,
     /// Kill preview: close it, nothing killed.

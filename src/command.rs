@@ -93,6 +93,9 @@ pub enum Command {
     /// Read the whole statement one session runs (the processlist carries
     /// only its first characters); answered with [`Reply::Statement`].
     Statement { id: u64 },
+    /// Ask the server for the plan of the statement session `id` runs;
+    /// answered with [`Reply::Explain`].
+    Explain { id: u64 },
     /// Kill these sessions, re-checking each just before its KILL.
     Kill {
         /// Echoed in every reply so the UI can match them.
@@ -176,6 +179,12 @@ pub enum Reply {
     Statement {
         id: u64,
         text: Result<Option<String>, String>,
+    },
+    /// The plan of session `id`'s statement (or why there is none); `Err`
+    /// when it could not be asked (not connected, connection lost).
+    Explain {
+        id: u64,
+        plan: Result<crate::explain::Explained, String>,
     },
     /// A batch is under way.
     KillProgress {

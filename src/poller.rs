@@ -183,6 +183,13 @@ impl Poller {
                     };
                     let _ = self.end.replies.send(Reply::Statement { id, text });
                 }
+                Ok(Command::Explain { id }) => {
+                    let plan = match self.source.as_mut() {
+                        Some(source) => source.explain(id).map_err(|e| e.to_string()),
+                        None => Err(format!("not connected: {}", self.last_error)),
+                    };
+                    let _ = self.end.replies.send(Reply::Explain { id, plan });
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }

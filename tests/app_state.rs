@@ -1178,6 +1178,10 @@ fn every_dialog_key_does_what_its_binding_says() {
                         );
                         assert!(app.kills.running.is_some(), "{what}");
                     }
+                    Action::Explain => assert!(
+                        matches!(effects[..], [Effect::Send(Command::Explain { id: 4 })]),
+                        "{what}"
+                    ),
                     _ => assert!(effects.is_empty(), "{what}"),
                 }
                 match b.action {
@@ -1223,6 +1227,10 @@ fn every_dialog_key_does_what_its_binding_says() {
                         assert_eq!(app.dialog, None, "{what}");
                         assert!(message(&app).contains("no lock pile-up"), "{what}");
                     }
+                    Action::Explain => assert!(
+                        matches!(app.dialog, Some(Dialog::Explain { id: 4, .. })),
+                        "{what}"
+                    ),
                     other => panic!("{what}: no check for {other:?}"),
                 }
             }
@@ -1275,6 +1283,9 @@ fn every_table_key_does_what_its_binding_says() {
                     ),
                     "{what}"
                 ),
+                [Effect::Send(Command::Explain { id: 2 })] => {
+                    assert_eq!(b.action, Action::Explain, "{what}")
+                }
                 other => panic!("{what}: {other:?}"),
             }
             let dialog = app.mode();
@@ -1305,6 +1316,10 @@ fn every_table_key_does_what_its_binding_says() {
                 Action::KillBlocker => {
                     assert!(message(&app).contains("no lock pile-up"), "{what}")
                 }
+                Action::Explain => assert!(
+                    matches!(app.dialog, Some(Dialog::Explain { id: 2, .. })),
+                    "{what}"
+                ),
                 Action::Tag => assert!(app.table.tags.contains(&2), "{what}"),
                 Action::TagAll => assert_eq!(app.table.tags.len(), 3, "{what}"),
                 other => panic!("{what}: no check for {other:?}"),

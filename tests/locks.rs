@@ -19,6 +19,7 @@ use std::path::Path;
 use conntop::app::{App, Dialog, Effect, Event, Mode, Options, PlanKind, update};
 use conntop::audit::AuditLog;
 use conntop::command::{Command, KillMethod, Reply};
+use conntop::explain::{self, Explained};
 use conntop::findings::FindingKind;
 use conntop::kill::Safety;
 use conntop::locks::WaitKind;
@@ -581,4 +582,59 @@ fn the_lock_demo_scenario_builds_the_chain() {
         f.title
     );
     load.stop();
+}
+
+/// EXPLAIN of a running `SELECT ... SLEEP()` over a table scan shows the
+/// plan (a full scan picked out); of a `Sleep` session, a clear line.
+#[test]
+fn explain_a_running_scan_and_an_idle_session() {
+    let sb = start(false);
+    let _setup = idle_after(
+        &sb,
+        &[
+            "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(8), k INT, KEY (k))",
+            "INSERT INTO big SELECT seq, 'x', seq FROM seq_1_to_500",
+        ],
+    );
+    let scan = Background::start(&sb, "SELECT v, SLEEP(0.05) FROM big WHERE v = 'x'");
+    wait_for_state(&sb, "User sleep", 1);
+    let idle = idle_after(&sb, &["SELECT 1"]);
+    let idle_id = u64::from(idle.connection_id());
+
+    let mut src = source(&sb);
+    let plan = src.explain(scan.id).unwrap();
+    let Explained::Plan(rows) = plan else {
+        panic!("no plan: {plan:?}");
+    };
+    assert_eq!(rows[0].table, "big");
+    assert_eq!(rows[0].access, "ALL");
+    assert!(rows[0].rows.is_some_and(|n| n >= 400), "{rows:?}");
+    assert_eq!(
+        explain::worst(&rows).as_deref(),
+        Some(
+            format!(
+                "full table scan on big ({} rows)",
+                rows[0].rows.unwrap_or(0)
+            )
+            .as_str()
+        )
+    );
+
+    match src.explain(idle_id).unwrap() {
+        Explained::NoPlan(why) => {
+            assert!(why.contains("idle"), "{why}");
+            assert!(!why.contains('\n'));
+        }
+        other => panic!("a plan for an idle session: {other:?}"),
+    }
+    match src.explain(999_999).unwrap() {
+        Explained::NoPlan(why) => assert_eq!(why, "the session is gone"),
+        other => panic!("{other:?}"),
+    }
+    // The connection is still fine for the next tick.
+    assert!(src.poll().is_ok());
+
+    let mut root = Conn::new(sb.root_opts()).unwrap();
+    root.query_drop(format!("KILL QUERY {}", scan.id)).unwrap();
+    let _ = scan.finish(Duration::from_secs(20));
 }

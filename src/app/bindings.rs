@@ -47,12 +47,14 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             KillIdle,
             KillLong,
             KillBlocker,
+            Explain,
         ],
         Mode::Filter => &[ApplyFilter, ClearInput, DeleteChar, Quit],
         Mode::Confirm => &[Confirm, Cancel, ThresholdUp, ThresholdDown, Quit],
         Mode::Detail => &[
             KillConnection,
             KillQuery,
+            Explain,
             Up,
             Down,
             PageUp,
@@ -180,6 +182,13 @@ const TABLE: &[Binding] = &[
         action: Action::NextView,
         hint: Some("group"),
         help: "view: sessions, by user, by host, by db",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('e')],
+        action: Action::Explain,
+        help: "the plan of the selected session's statement (EXPLAIN)",
         section: Section::View,
         ..BASE
     },
@@ -380,6 +389,12 @@ const DETAIL: &[Binding] = &[
         keys: &[Char('x')],
         action: Action::KillQuery,
         hint: Some("kill query"),
+        ..BASE
+    },
+    // No hint: the help overlay's detail line is full; help lists `e`.
+    Binding {
+        keys: &[Char('e')],
+        action: Action::Explain,
         ..BASE
     },
     SCROLL[0],

@@ -38,6 +38,8 @@ pub struct Data {
     /// The whole statement of the one session being looked at, read on
     /// demand (the processlist carries only its start).
     pub statement: Option<(u64, Result<Option<String>, String>)>,
+    /// The plan of the one session being explained, once the server answered.
+    pub explain: Option<(u64, Result<crate::explain::Explained, String>)>,
 }
 
 impl Data {

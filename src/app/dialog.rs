@@ -36,6 +36,11 @@ pub enum Dialog {
     Diagnosis {
         scroll: u16,
     },
+    /// The plan of a session's statement (keys as in the detail).
+    Explain {
+        id: u64,
+        scroll: u16,
+    },
 }
 
 impl Dialog {
@@ -47,12 +52,13 @@ impl Dialog {
             Dialog::Filter { .. } => Mode::Filter,
             Dialog::Confirm(_) => Mode::Confirm,
             Dialog::Diagnosis { .. } => Mode::Diagnosis,
+            Dialog::Explain { .. } => Mode::Detail,
         }
     }
 }
 
 /// The new scroll offset for a scrolling action, `None` for other actions.
-fn scrolled(scroll: u16, action: Action) -> Option<u16> {
+pub(super) fn scrolled(scroll: u16, action: Action) -> Option<u16> {
     match action {
         Action::Up => Some(scroll.saturating_sub(1)),
         Action::Down => Some(scroll.saturating_add(1)),
@@ -74,9 +80,14 @@ impl App {
             Dialog::Help { scroll } => {
                 self.dialog = scrolled(scroll, action).map(|scroll| Dialog::Help { scroll });
             }
+            Dialog::Explain { id, scroll } => return self.on_explain_action(id, scroll, action),
             Dialog::Detail { id, scroll } => match action {
                 Action::KillConnection => self.kill_selected_or_tagged(KillMode::Connection),
                 Action::KillQuery => self.kill_selected_or_tagged(KillMode::Query),
+                Action::Explain => {
+                    self.open_explain(id);
+                    return vec![Effect::Send(crate::command::Command::Explain { id })];
+                }
                 _ => {
                     self.dialog =
                         scrolled(scroll, action).map(|scroll| Dialog::Detail { id, scroll });

@@ -10,6 +10,7 @@
 mod bindings;
 pub mod data;
 pub mod dialog;
+mod explain;
 pub mod keymap;
 mod locks;
 pub mod preview;
@@ -212,6 +213,10 @@ impl App {
             self.data.statement = Some((id, text));
             return;
         }
+        if let Reply::Explain { id, plan } = reply {
+            self.data.explain = Some((id, plan));
+            return;
+        }
         if let Some((level, text)) = self.kills.on_reply(reply) {
             self.table.tags.clear();
             self.say(level, text);
@@ -322,6 +327,16 @@ impl App {
             Action::KillBlocker => {
                 self.open_plan(PlanKind::Blocker, KillMode::Connection, Duration::ZERO)
             }
+            Action::Explain => match self.table.selected {
+                Some(id) if !matches!(self.table.view, View::Groups(_)) => self.open_explain(id),
+                _ => self.say(
+                    Level::Warn,
+                    format!(
+                        "select a session first: {} opens the group's sessions",
+                        keymap::key(Action::Detail)
+                    ),
+                ),
+            },
             // Quit is answered before; the rest belong to dialogs.
             Action::Quit
             | Action::Confirm
@@ -342,6 +357,9 @@ impl App {
     fn read_statement(&mut self) -> Vec<Effect> {
         let id = match &self.dialog {
             Some(Dialog::Detail { id, .. }) => *id,
+            Some(Dialog::Explain { id, .. }) if self.data.explain.is_none() => {
+                return vec![Effect::Send(Command::Explain { id: *id })];
+            }
             Some(Dialog::Confirm(plan))
                 if matches!(plan.kind, PlanKind::Selected | PlanKind::Blocker) =>
             {

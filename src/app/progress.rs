@@ -90,7 +90,7 @@ impl Kills {
                 Some((level, text))
             }
             // Not about kills.
-            Reply::Statement { .. } => None,
+            Reply::Statement { .. } | Reply::Explain { .. } => None,
         }
     }
 }

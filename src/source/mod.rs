@@ -27,11 +27,13 @@
 
 mod decode;
 mod error;
+mod explain;
 mod locks;
 mod sql;
 
 pub use decode::*;
 pub use error::*;
+pub use explain::*;
 pub use locks::*;
 pub use sql::*;
 

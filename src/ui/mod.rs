@@ -2,6 +2,7 @@
 //! file per part of the screen; nothing here knows SQL.
 
 pub mod dialogs;
+pub mod explain;
 pub mod findings;
 pub mod footer;
 pub mod groups;
@@ -45,6 +46,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Some(Dialog::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
         Some(Dialog::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
+        Some(Dialog::Explain { id, scroll }) => {
+            explain::render(app, theme, frame, area, *id, *scroll)
+        }
         Some(Dialog::Filter { .. }) | None => {}
     }
 }
