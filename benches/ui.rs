@@ -7,6 +7,11 @@
 //! verdict against the target: a full refresh (snapshot in + one frame) under
 //! 5 ms at 10,000 sessions.
 //!
+//! A lock pile-up case (`cargo bench --bench ui -- locks`): 10,000 sessions
+//! of which 2,000 wait for locks behind five roots; it times the inference
+//! and the graph (the poller's share of a tick), and a full refresh in the
+//! sessions view (marks) and in the locks view, against the same target.
+//!
 //! Run with `cargo bench --bench ui`.
 
 use std::hint::black_box;
@@ -21,6 +26,7 @@ use conntop::app::rows::{Column, Sort};
 use conntop::app::{self, App, Event, Options};
 use conntop::command::Feed;
 use conntop::history::{HISTORY_LEN, Sample};
+use conntop::locks::{self, Graph, LockFacts, Sightings};
 use conntop::snapshot::{Privileges, ServerInfo, Session, Snapshot, Status, Variables};
 use conntop::ui;
 
@@ -249,6 +255,63 @@ fn next_snapshot(prev: &Snapshot, rng: &mut Rng) -> Arc<Snapshot> {
     Arc::new(s)
 }
 
+/// Sessions waiting for locks in the pile-up case.
+const PILEUP_WAITERS: usize = 2_000;
+/// Tables with a queue of their own: one idle transaction holds each up.
+const PILEUP_TABLES: usize = 5;
+
+/// `snap` with a lock pile-up: on each of [`PILEUP_TABLES`] tables an idle
+/// transaction (15 min) holds up an ALTER (10 min), and `waiters` SELECTs
+/// in all queue behind the ALTERs. Other transactions are younger than the
+/// ALTERs' waits, so each queue has one root. The waits are put on the
+/// sessions as the poller does.
+fn pileup(mut snap: Snapshot, waiters: usize) -> Snapshot {
+    let waiting = "Waiting for table metadata lock".to_string();
+    for s in snap.sessions.iter_mut().skip(2) {
+        s.trx_age_ms = s.trx_age_ms.map(|age| age.min(300_000));
+    }
+    for (t, table) in TABLES.iter().take(PILEUP_TABLES).enumerate() {
+        let root = &mut snap.sessions[10 + t];
+        root.command = "Sleep".into();
+        root.state = String::new();
+        root.info = None;
+        root.time_ms = 900_000;
+        root.trx_age_ms = Some(900_000);
+        let alter = &mut snap.sessions[20 + t];
+        alter.command = "Query".into();
+        alter.db = Some("shop".into());
+        alter.time_ms = 600_000;
+        alter.trx_age_ms = None;
+        alter.state = waiting.clone();
+        alter.info = Some(format!("ALTER TABLE {table} ADD COLUMN note VARCHAR(64)"));
+    }
+    let step = (snap.sessions.len() - 100) / waiters.max(1);
+    for i in 0..waiters.saturating_sub(PILEUP_TABLES) {
+        let s = &mut snap.sessions[100 + i * step.max(1)];
+        s.command = "Query".into();
+        s.db = Some("shop".into());
+        s.time_ms = (i as u64 % 500) * 1000;
+        s.trx_age_ms = None;
+        s.state = waiting.clone();
+        s.info = Some(format!(
+            "SELECT id, total FROM {} WHERE customer_id = {i}",
+            TABLES[i % PILEUP_TABLES]
+        ));
+    }
+    with_locks(snap)
+}
+
+/// The waits and the graph of `snap`, as `Source::poll` builds them.
+fn with_locks(mut snap: Snapshot) -> Snapshot {
+    locks::apply(
+        &mut snap.sessions,
+        &LockFacts::default(),
+        &Sightings::default(),
+    );
+    snap.locks = Graph::build(&snap.sessions);
+    snap
+}
+
 fn key(c: KeyCode) -> Event {
     Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
@@ -298,9 +361,20 @@ struct Bench {
     last: Arc<Snapshot>,
     next: Option<Arc<Snapshot>>,
     rng: Rng,
+    /// The snapshots carry a lock pile-up (rebuilt, untimed, for each).
+    locks: bool,
 }
 
 impl Bench {
+    /// [`Bench::new`] with a lock pile-up of `waiters` sessions.
+    fn with_pileup(n: usize, waiters: usize) -> Bench {
+        let mut b = Bench::new(n);
+        b.locks = true;
+        b.last = Arc::new(pileup((*b.last).clone(), waiters));
+        app::update(&mut b.app, Event::Feed(Feed::Snapshot(Arc::clone(&b.last))));
+        b
+    }
+
     fn new(n: usize) -> Bench {
         let mut app = App::new(Options {
             interval: Duration::from_secs(1),
@@ -331,11 +405,15 @@ impl Bench {
             last,
             next: None,
             rng: Rng(0xfeed),
+            locks: false,
         }
     }
 
     fn prepare_snapshot(&mut self) {
-        let snap = next_snapshot(&self.last, &mut self.rng);
+        let mut snap = next_snapshot(&self.last, &mut self.rng);
+        if self.locks {
+            snap = Arc::new(with_locks((*snap).clone()));
+        }
         self.last = Arc::clone(&snap);
         self.next = Some(snap);
     }
@@ -389,6 +467,7 @@ fn main() {
         "sessions", "step", "min", "median", "p95", "runs"
     );
     let mut verdict = None;
+    let mut verdict_locks = None;
     for n in SIZES {
         if !filter.is_empty() && !filter.iter().any(|f| f == &n.to_string()) {
             continue;
@@ -476,6 +555,9 @@ fn main() {
             load_average()
         );
     }
+    if filter.is_empty() || filter.iter().any(|f| f == "locks") {
+        verdict_locks = Some(bench_locks());
+    }
     if let Some(full) = verdict {
         let judge = |d: Duration| if d < TARGET { "under" } else { "OVER" };
         println!(
@@ -494,4 +576,77 @@ fn main() {
         );
         println!("(p95 is sensitive to other work on the machine: see the load average above)");
     }
+    if let Some((sessions_view, locks_view)) = verdict_locks {
+        for (name, full) in [("sessions view", sessions_view), ("locks view", locks_view)] {
+            println!(
+                "target with {PILEUP_WAITERS} waiters, {name}: full refresh under {} ms: \
+                 median {:.3} ms, p95 {:.3} ms -> {}",
+                TARGET.as_millis(),
+                full.median.as_secs_f64() * 1000.0,
+                full.p95.as_secs_f64() * 1000.0,
+                if full.median < TARGET {
+                    "MET"
+                } else {
+                    "MISSED"
+                }
+            );
+        }
+    }
+}
+
+/// The lock pile-up case at [`TARGET_AT`] sessions; returns the full
+/// refreshes of the sessions view and of the locks view.
+fn bench_locks() -> (Stats, Stats) {
+    let n = TARGET_AT;
+    let mut b = Bench::with_pileup(n, PILEUP_WAITERS);
+    let graph = &b.last.locks;
+    println!(
+        "{n:>8}  lock pile-up: {} waiting, {} roots, the first with {} behind it",
+        graph.waiting,
+        graph.roots.len(),
+        graph.roots.first().map_or(0, |r| r.total)
+    );
+    let base = (*b.last).clone();
+    let infer = measure(
+        &mut (),
+        |_| {},
+        |_| {
+            black_box(with_locks(base.clone()));
+        },
+    );
+    let copy = measure(
+        &mut (),
+        |_| {},
+        |_| {
+            black_box(base.clone());
+        },
+    );
+    let full = |b: &mut Bench| {
+        measure(b, Bench::prepare_snapshot, |b| {
+            b.feed();
+            b.render();
+        })
+    };
+    let sessions_view = full(&mut b);
+    for _ in 0..4 {
+        b.key(key(KeyCode::Tab));
+    }
+    let locks_view = full(&mut b);
+    for (name, s) in [
+        ("(f) poller: inference + graph (+ a copy)", infer),
+        ("    the copy alone", copy),
+        ("(g) full refresh, sessions view, marks", sessions_view),
+        ("(h) full refresh, locks view (Tab x4)", locks_view),
+    ] {
+        println!(
+            "{:>8}  {name:<42} {} {} {} {:>5}",
+            "",
+            ms(s.min),
+            ms(s.median),
+            ms(s.p95),
+            s.runs
+        );
+    }
+    println!();
+    (sessions_view, locks_view)
 }

@@ -19,6 +19,8 @@ pub(super) const PILEUP_LONG_MS: u64 = 10_000;
 pub(super) const PILEUP_CRIT: usize = 5;
 /// ...or this share of the connected sessions.
 pub(super) const PILEUP_CRIT_SHARE: f64 = 0.10;
+/// Direct waiters whose statements are read for the kind of chain.
+const KINDS_READ: usize = 50;
 
 /// What the chains behind the root are made of: each kind has its prevention.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,28 +72,23 @@ pub(super) struct LockPileup<'a> {
 pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Option<LockPileup<'a>> {
     let graph = &snap.locks;
     let root = graph.roots.first()?;
-    let find = |id: u64| snap.sessions.iter().find(|s| s.id == id);
+    let find = |id: u64| graph.position(id).and_then(|i| snap.sessions.get(i));
     let below: Vec<&Session> = graph.below(root.id).into_iter().filter_map(find).collect();
     let longest_wait_ms = below.iter().map(|s| s.time_ms).max().unwrap_or(0);
     if root.total < PILEUP_MIN && longest_wait_ms < PILEUP_LONG_MS {
         return None;
     }
-    // The longest chain that ends at this root, longest waiter first.
-    let mut chain: Vec<u64> = Vec::new();
-    let mut chain_wait = 0;
-    for s in &below {
-        let c = graph.chain(s.id);
-        if c.last() == Some(&root.id)
-            && (c.len() > chain.len() || (c.len() == chain.len() && s.time_ms > chain_wait))
-        {
-            chain_wait = s.time_ms;
-            chain = c;
-        }
-    }
+    let mut chain = graph.deepest_chain(root.id);
     chain.pop();
     let chain: Vec<&Session> = chain.into_iter().filter_map(find).collect();
     let session = find(root.id);
-    let kinds = kinds(session, &below);
+    let direct: Vec<&Session> = graph
+        .waiters_of(root.id)
+        .iter()
+        .take(KINDS_READ)
+        .filter_map(|&id| find(id))
+        .collect();
+    let kinds = kinds(session, &direct, &below);
     let direct = graph.waiters_of(root.id).first().and_then(|&id| find(id));
     let wait = direct.and_then(|s| s.wait.as_ref());
     let connected = snap.status.threads_connected;
@@ -115,8 +112,10 @@ pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Option<LockPileu
     })
 }
 
-/// What the chains are made of, from the root and the sessions below it.
-fn kinds(root: Option<&Session>, below: &[&Session]) -> Kinds {
+/// What the chains are made of: the waits of every session below the root,
+/// the statements of the root and of its `direct` waiters (a DDL or a
+/// backup waits on the root itself).
+fn kinds(root: Option<&Session>, direct: &[&Session], below: &[&Session]) -> Kinds {
     let verb = |s: &Session| {
         s.info
             .as_deref()
@@ -142,6 +141,8 @@ fn kinds(root: Option<&Session>, below: &[&Session]) -> Kinds {
             Some(WaitKind::Metadata) => k.lock_tables |= idle_without_trx,
             Some(WaitKind::Flush) | None => {}
         }
+    }
+    for s in direct {
         match verb(s) {
             Verb::Ddl => k.ddl = true,
             Verb::Ftwrl | Verb::BackupStage => k.backup = true,

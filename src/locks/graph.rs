@@ -68,6 +68,18 @@ pub struct TreeRow {
     pub direct: usize,
 }
 
+/// Sessions by id, through their positions.
+struct ById<'a> {
+    sessions: &'a [Session],
+    position: &'a HashMap<u64, usize>,
+}
+
+impl<'a> ById<'a> {
+    fn get(&self, id: &u64) -> Option<&'a Session> {
+        self.position.get(id).and_then(|&i| self.sessions.get(i))
+    }
+}
+
 /// The wait-for graph of one snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Graph {
@@ -96,12 +108,15 @@ impl Graph {
             return g;
         }
         g.waiting = waiting.len();
-        let by_id: HashMap<u64, &Session> = sessions.iter().map(|s| (s.id, s)).collect();
         let position: HashMap<u64, usize> = sessions
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id, i))
             .collect();
+        let by_id = ById {
+            sessions,
+            position: &position,
+        };
         for s in &waiting {
             for &h in &s.blocked_by {
                 g.waiters.entry(h).or_default().push(s.id);
@@ -118,15 +133,18 @@ impl Graph {
         let blocked = |id: u64| by_id.get(&id).is_some_and(|s| !s.blocked_by.is_empty());
         let mut holders: Vec<u64> = g.waiters.keys().copied().collect();
         holders.sort_unstable();
-        let mut reached: HashSet<u64> = HashSet::new();
-        let mut roots: Vec<Root> = Vec::new();
-        for &h in holders.iter().filter(|&&h| !blocked(h)) {
-            roots.push(g.root(h, &by_id, &mut reached, false));
-        }
+        let unblocked: Vec<u64> = holders.iter().copied().filter(|&h| !blocked(h)).collect();
+        let mut reached = g.reach(&unblocked);
+        let mut sizes: HashMap<u64, usize> = HashMap::new();
+        let mut roots: Vec<Root> = unblocked
+            .iter()
+            .map(|&h| g.root(h, &by_id, &mut sizes, false))
+            .collect();
         // Holders reached from no root wait on each other: a cycle.
         for &h in &holders {
             if !reached.contains(&h) {
-                roots.push(g.root(h, &by_id, &mut reached, true));
+                reached.extend(g.reach(&[h]));
+                roots.push(g.root(h, &by_id, &mut sizes, true));
             }
         }
         roots.sort_by(|a, b| {
@@ -159,13 +177,25 @@ impl Graph {
     }
 
     /// The root entry of holder `id`; marks what it reaches.
-    fn root(
-        &self,
-        id: u64,
-        by_id: &HashMap<u64, &Session>,
-        reached: &mut HashSet<u64>,
-        on_cycle: bool,
-    ) -> Root {
+    /// Every session reachable from `starts` through the waits on them,
+    /// `starts` included: one walk, however many starts.
+    fn reach(&self, starts: &[u64]) -> HashSet<u64> {
+        let mut seen: HashSet<u64> = starts.iter().copied().collect();
+        let mut queue: VecDeque<u64> = starts.iter().copied().collect();
+        while let Some(h) = queue.pop_front() {
+            for &w in self.waiters_of(h) {
+                if seen.insert(w) {
+                    queue.push_back(w);
+                }
+            }
+        }
+        seen
+    }
+
+    /// The root entry of holder `id`. A root with one direct waiter (the
+    /// usual case: many transactions that may hold up one ALTER) counts its
+    /// waiters from that waiter's count, computed once in `sizes`.
+    fn root(&self, id: u64, by_id: &ById, sizes: &mut HashMap<u64, usize>, on_cycle: bool) -> Root {
         let direct = self.waiters_of(id);
         let mut holds: Vec<Held> = Vec::new();
         let mut certain = true;
@@ -182,13 +212,15 @@ impl Graph {
             }
         }
         holds.sort();
-        let below = self.below(id);
-        reached.insert(id);
-        reached.extend(below.iter().copied());
+        let total = match direct {
+            // A root waits on nobody, so it is below no one: exact.
+            [w] if !on_cycle => 1 + *sizes.entry(*w).or_insert_with(|| self.below(*w).len()),
+            _ => self.below(id).len(),
+        };
         Root {
             id,
             direct: direct.len(),
-            total: below.len(),
+            total,
             holds,
             certain,
             waits_unseen: by_id.get(&id).is_some_and(|s| s.wait.is_some()),
@@ -208,6 +240,33 @@ impl Graph {
             }
         }
         seen
+    }
+
+    /// The longest chain that ends at `id`: `[waiter, ..., id]` from a
+    /// session furthest down (the first found, so the longest waiting at
+    /// each level) up to `id`; just `[id]` when nobody waits on it. One walk.
+    pub fn deepest_chain(&self, id: u64) -> Vec<u64> {
+        let mut parent: HashMap<u64, u64> = HashMap::new();
+        let mut queue: VecDeque<(u64, usize)> = VecDeque::from([(id, 0)]);
+        let mut deepest = (id, 0);
+        while let Some((h, depth)) = queue.pop_front() {
+            for &w in self.waiters_of(h) {
+                if w != id && !parent.contains_key(&w) {
+                    parent.insert(w, h);
+                    queue.push_back((w, depth + 1));
+                    if depth + 1 > deepest.1 {
+                        deepest = (w, depth + 1);
+                    }
+                }
+            }
+        }
+        let mut out = vec![deepest.0];
+        let mut at = deepest.0;
+        while let Some(&p) = parent.get(&at) {
+            out.push(p);
+            at = p;
+        }
+        out
     }
 
     /// The sessions waiting on `id` directly, longest wait first.
@@ -414,6 +473,12 @@ mod tests {
         assert!(!r.certain && !r.waits_unseen && !r.on_cycle);
         assert!(g.is_root(1) && !g.is_root(2));
         assert_eq!(g.chain(17), vec![17, 2, 1]);
+        assert_eq!(
+            g.deepest_chain(1),
+            vec![3, 2, 1],
+            "the longest waiting at depth 2"
+        );
+        assert_eq!(g.deepest_chain(22), vec![22]);
         assert_eq!(g.chain(1), vec![1]);
         assert_eq!(g.waiters_of(2).len(), 20);
         // Longest wait first.

@@ -27,6 +27,17 @@ pub(super) struct Chain<'a> {
     pub(super) waiting: &'a HashSet<usize>,
 }
 
+/// What a waiter asks for, which decides who can hold it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// The exclusive metadata lock (DDL, LOCK TABLES).
+    Exclusive,
+    /// A shared metadata lock (a statement) with no DDL queued ahead.
+    Shared,
+    /// A table-level lock (MyISAM, Aria).
+    Table,
+}
+
 /// Holders found for a queue, and the reason to give.
 struct Holders {
     ids: Vec<u64>,
@@ -73,13 +84,21 @@ impl Chain<'_> {
             .collect()
     }
 
-    /// Who can hold the metadata (or table-level) lock the queue needs.
-    fn holders(&self, with_transactions: bool) -> Holders {
+    /// Who can hold the lock the queue needs, for a waiter that asks for
+    /// `want`: running statements on the table since before the first
+    /// waiter (only the DDL and LOCK TABLES ones for a shared request: a
+    /// statement's shared lock does not block another), open transactions
+    /// as old (only for an exclusive request: a transaction keeps shared
+    /// locks), and sessions seen taking LOCK TABLES on it.
+    fn holders(&self, want: Want) -> Holders {
         let first = self.first_wait_ms();
         let sessions = self.sessions();
-        let running = self.running_on(first.saturating_sub(TIME_SLACK_MS));
+        let mut running = self.running_on(first.saturating_sub(TIME_SLACK_MS));
+        if want == Want::Shared {
+            running.retain(|&i| self.scene.verb(i).wants_exclusive());
+        }
         let running_set: HashSet<usize> = running.iter().copied().collect();
-        let trx: Vec<usize> = if with_transactions {
+        let trx: Vec<usize> = if want == Want::Exclusive {
             (0..sessions.len())
                 .filter(|&i| {
                     !self.is_member(i)
@@ -194,7 +213,8 @@ impl Chain<'_> {
             .copied()
             .filter(|&i| self.scene.verb(i).wants_exclusive())
             .collect();
-        let mut holders: Option<Holders> = None;
+        let mut exclusive_holders: Option<Holders> = None;
+        let mut shared_holders: Option<Holders> = None;
         for &w in self.members {
             let ahead: Vec<u64> = if self.scene.verb(w).wants_exclusive() {
                 Vec::new()
@@ -214,7 +234,11 @@ impl Chain<'_> {
                 self.put(found, w, ahead, why);
                 continue;
             }
-            let h = holders.get_or_insert_with(|| self.holders(true));
+            let h = if self.scene.verb(w).wants_exclusive() {
+                exclusive_holders.get_or_insert_with(|| self.holders(Want::Exclusive))
+            } else {
+                shared_holders.get_or_insert_with(|| self.holders(Want::Shared))
+            };
             self.put(found, w, h.ids.clone(), h.why.clone());
         }
     }
@@ -222,7 +246,7 @@ impl Chain<'_> {
     /// Table-level locks: the statements running on the table hold them;
     /// else a write queued ahead.
     pub(super) fn table_level(&self, found: &mut HashMap<usize, Found>) {
-        let h = self.holders(false);
+        let h = self.holders(Want::Table);
         let sessions = self.sessions();
         for &w in self.members {
             if !h.ids.is_empty() {

@@ -27,6 +27,7 @@ mod chain;
 #[cfg(test)]
 mod tests;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::facts::{self, LockFacts, MdlLock, MdlSource, Namespace};
@@ -64,28 +65,21 @@ pub fn state_wait(state: &str) -> Option<WaitKind> {
 /// A wait and its holders, found for one session.
 type Found = (Wait, Vec<u64>);
 
-/// What the rules read about every session, computed once.
+/// What the rules read about every session: the states once, the
+/// statements when a rule first asks (most sessions are never asked).
 struct Scene<'a> {
     sessions: &'a [Session],
     /// The state's wait kind, per session.
     state: Vec<Option<WaitKind>>,
-    /// The statement, read for sessions that run one.
-    stmt: Vec<Option<Statement>>,
+    /// The statement, read on first use for sessions that run one.
+    stmt: Vec<OnceCell<Option<Statement>>>,
     index: HashMap<u64, usize>,
 }
 
 impl<'a> Scene<'a> {
     fn new(sessions: &'a [Session]) -> Scene<'a> {
         let state = sessions.iter().map(|s| state_wait(&s.state)).collect();
-        let stmt = sessions
-            .iter()
-            .map(|s| {
-                (!s.is_sleeping())
-                    .then_some(s.info.as_deref())
-                    .flatten()
-                    .map(|i| statement::parse(i, s.db.as_deref()))
-            })
-            .collect();
+        let stmt = sessions.iter().map(|_| OnceCell::new()).collect();
         let index = sessions
             .iter()
             .enumerate()
@@ -99,19 +93,29 @@ impl<'a> Scene<'a> {
         }
     }
 
+    /// Session `i`'s statement, read for locks (none when it is idle).
+    fn stmt(&self, i: usize) -> Option<&Statement> {
+        self.stmt[i]
+            .get_or_init(|| {
+                let s = &self.sessions[i];
+                (!s.is_sleeping())
+                    .then_some(s.info.as_deref())
+                    .flatten()
+                    .map(|info| statement::parse(info, s.db.as_deref()))
+            })
+            .as_ref()
+    }
+
     fn verb(&self, i: usize) -> Verb {
-        self.stmt[i].as_ref().map_or(Verb::Other, |s| s.verb)
+        self.stmt(i).map_or(Verb::Other, |s| s.verb)
     }
 
     fn object(&self, i: usize) -> Option<String> {
-        self.stmt[i]
-            .as_ref()
-            .and_then(|s| s.table())
-            .map(str::to_string)
+        self.stmt(i).and_then(|s| s.table()).map(str::to_string)
     }
 
     fn names(&self, i: usize, object: Option<&str>) -> bool {
-        match (object, &self.stmt[i]) {
+        match (object, self.stmt(i)) {
             (None, _) => true,
             (Some(o), Some(st)) => st.names(o),
             (Some(_), None) => false,
