@@ -726,7 +726,7 @@ fn print_size(r: &Row) {
     );
     println!("  in-process Source (root over TCP, {POLLS} polls at 1 s):");
     println!(
-        "    connect (handshake + VERSION + SHOW GRANTS)   {:8.1} ms",
+        "    connect (handshake, VERSION, grants, locks)   {:8.1} ms",
         ms(i.connect)
     );
     println!(
