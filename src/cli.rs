@@ -42,6 +42,9 @@ pub struct Cli {
     #[command(flatten)]
     pub dashboard: DashboardArgs,
 
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+
     #[command(subcommand)]
     pub command: Option<Mode>,
 }
@@ -56,6 +59,8 @@ pub enum Mode {
     /// Run a throwaway server until stdin closes (for tests and benchmarks).
     #[command(hide = true)]
     Sandbox(SandboxArgs),
+    /// One status line with performance data for Nagios, Icinga or Sensu; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check(CheckArgs),
 }
 
 /// Thresholds shared by the dashboard, the findings and `kill`.
@@ -196,6 +201,55 @@ pub struct SandboxArgs {
     /// max_connections of the server.
     #[arg(long, default_value_t = 500)]
     pub max_connections: u32,
+}
+
+/// `conntop check` (`--warn`/`--crit` are the levels, in percent of max_connections).
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Take a second sample this long after the first, for rates (new connections, refusals) in the performance data, e.g. 1s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_sample)]
+    pub sample: Option<Duration>,
+}
+
+/// Alerts of the dashboard: a command run when the server fills up.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Alerts")]
+pub struct AlertArgs {
+    /// Run the --on-alert commands when connections reach this share of max_connections (80%), when clients are refused (1040) and when a critical finding starts; each kind at most once a minute [default: --warn].
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
+    pub alert_at: Option<f64>,
+
+    /// Shell command to run on an alert, with CONNTOP_ALERT, CONNTOP_SERVER, CONNTOP_USAGE_PCT, CONNTOP_CONNECTED, CONNTOP_MAX, CONNTOP_FINDINGS, ... in its environment (repeatable).
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Vec<String>,
+
+    /// An alert command still running after this long is killed (its process group).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
+    pub alert_timeout: Duration,
+}
+
+/// Longest `--sample`.
+pub const MAX_SAMPLE: Duration = Duration::from_secs(60);
+
+/// Longest `--alert-timeout`.
+pub const MAX_ALERT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// `--sample`: from 100 ms to [`MAX_SAMPLE`].
+fn parse_sample(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_SAMPLE)?;
+    if d < Duration::from_millis(100) {
+        return Err("must be at least 100ms".to_string());
+    }
+    Ok(d)
+}
+
+/// `--alert-timeout`: above zero, at most [`MAX_ALERT_TIMEOUT`].
+fn parse_alert_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_ALERT_TIMEOUT)?;
+    if d.is_zero() {
+        return Err("must be above zero".to_string());
+    }
+    Ok(d)
 }
 
 /// Longest `--interval`.

@@ -14,8 +14,10 @@
 //! in `kill::policy`, and server text is made safe to draw in `text`.
 
 pub mod action;
+pub mod alert;
 pub mod app;
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod command;
 pub mod config;

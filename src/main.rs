@@ -29,12 +29,39 @@ fn usage_error(line: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// True when the arguments name the `check` subcommand, even if they do
+/// not parse: its usage errors are UNKNOWN (exit 3) on stdout, as monitoring
+/// plugins report them.
+fn is_check(args: &[OsString]) -> bool {
+    Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .is_ok_and(|m| m.subcommand_name() == Some("check"))
+}
+
+/// Prints `conntop check`'s one line on stdout and exits with its state.
+fn check_exit(verdict: &conntop::check::Verdict) -> ExitCode {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{}", verdict.line);
+    ExitCode::from(verdict.state.code())
+}
+
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     // Like the mysql client: `ps` shows `-pxxxxxx` from here on. Best effort: where it
     // cannot be done (not Linux), the password stays visible to `ps`, as documented.
     let _ = config::hide_passwords(&argv);
     let args = config::normalize_argv(argv);
+    let check = is_check(&args);
+    let usage_error = |line: &str| {
+        if check {
+            check_exit(&conntop::check::unknown(&format!(
+                "{line} (see conntop check --help)"
+            )))
+        } else {
+            usage_error(line)
+        }
+    };
     if separate_password_value(&args) {
         // Placeholders, not a sample word: the refused value must never show.
         return usage_error(
@@ -73,6 +100,7 @@ fn main() -> ExitCode {
         Some(Mode::Kill(args)) => modes::kill(&cli, args),
         Some(Mode::Demo(args)) => modes::demo(&cli, args),
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
+        Some(Mode::Check(args)) => return check_exit(&modes::check(&cli, args)),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use mysql::Opts;
 
+use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
-use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
+use crate::cli::{CheckArgs, Cli, DemoArgs, Format, KillArgs, SandboxArgs};
 use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
@@ -154,13 +155,29 @@ fn run_dashboard(
         None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
+    // `--on-alert`: a thread between the poller and the dashboard runs them.
+    let alerting = alert_tee(
+        cli,
+        &handle,
+        thresholds(cli, defaults.idle_over, defaults.query_over),
+    )?;
     let app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
         safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
-    let result = tui::run(app, &handle);
+    let result = tui::run(
+        app,
+        alerting.as_ref().map_or(&handle.link, |(link, _)| link),
+    );
+    if let Some((link, tee)) = alerting {
+        drop(link);
+        // The terminal is the dashboard's while it runs: the alerts' log now.
+        for line in tee.stop() {
+            eprintln!("conntop: {line}");
+        }
+    }
     handle.stop();
     result.map_err(Failure::from)
 }
@@ -379,4 +396,78 @@ pub fn sandbox(args: &SandboxArgs) -> Result<(), Failure> {
         &mut out,
     )
     .map_err(Failure::from)
+}
+
+/// The alert configuration of the flags, `None` without `--on-alert`.
+fn alert_config(cli: &Cli) -> Option<AlertConfig> {
+    let a = &cli.alerts;
+    (!a.on_alert.is_empty()).then(|| AlertConfig {
+        at: a.alert_at.unwrap_or(cli.thresholds.warn) / 100.0,
+        commands: a.on_alert.clone(),
+        timeout: a.alert_timeout,
+    })
+}
+
+/// The dashboard's alert tee, when `--on-alert` is given.
+fn alert_tee(
+    cli: &Cli,
+    poller: &crate::link::Link,
+    t: Thresholds,
+) -> Result<Option<(crate::link::Link, AlertTee)>, Failure> {
+    let Some(config) = alert_config(cli) else {
+        return Ok(None);
+    };
+    let hook = AlertHook::new(config, t);
+    AlertTee::start(poller, hook)
+        .map(Some)
+        .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))
+}
+
+/// `conntop check`: one sample (two with `--sample`), one status line.
+/// Never fails: what keeps it from knowing is UNKNOWN.
+pub fn check(cli: &Cli, args: &CheckArgs) -> crate::check::Verdict {
+    use crate::check::{self, Levels, Rates};
+    let levels = Levels {
+        warn_pct: cli.thresholds.warn,
+        crit_pct: cli.thresholds.crit,
+    };
+    if levels.warn_pct > levels.crit_pct {
+        return check::unknown("--warn must not be above --crit (see conntop check --help)");
+    }
+    let opts = match connect_options(cli) {
+        Ok(o) => o,
+        Err(Failure(why)) => return check::unknown(&why),
+    };
+    let endpoint = opts.endpoint();
+    let mut source = match Source::connect(&attempts(&opts), &endpoint) {
+        Ok(s) => s,
+        Err(SourceError::TooManyConnections(help)) => return check::refused(&help),
+        Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
+    };
+    let mut history = History::default();
+    let mut snap = match source.poll() {
+        Ok(s) => s,
+        Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
+    };
+    history.push(Sample::from_snapshot(&snap));
+    if let Some(wait) = args.sample {
+        std::thread::sleep(wait);
+        snap = match source.poll() {
+            Ok(s) => s,
+            Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
+        };
+        history.push(Sample::from_snapshot(&snap));
+    }
+    let rates = args.sample.map(|_| Rates {
+        connections: history.last_rate(|s| s.connections).unwrap_or(0.0),
+        rejected: history.last_rate(|s| s.rejected).unwrap_or(0.0),
+        aborted: history.last_rate(|s| s.aborted_connects).unwrap_or(0.0),
+    });
+    let t = thresholds(
+        cli,
+        Thresholds::default().idle_over,
+        Thresholds::default().query_over,
+    );
+    let found = findings::diagnose(&snap, &history, &t);
+    check::verdict(&snap, &found, levels, rates)
 }
