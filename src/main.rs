@@ -33,10 +33,32 @@ fn usage_error(line: &str) -> ExitCode {
 /// not parse: its usage errors are UNKNOWN (exit 3) on stdout, as monitoring
 /// plugins report them.
 fn is_check(args: &[OsString]) -> bool {
-    Cli::command()
+    let cli = Cli::command();
+    if cli
+        .clone()
         .ignore_errors(true)
         .try_get_matches_from(args)
         .is_ok_and(|m| m.subcommand_name() == Some("check"))
+    {
+        return true;
+    }
+    // A bad flag before the subcommand stops clap there: look for the word,
+    // unless it is the value of the flag before it (`-u check`).
+    let takes_value = |flag: &std::ffi::OsStr| {
+        let flag = flag.to_string_lossy();
+        cli.get_arguments().any(|a| {
+            let named = a.get_short().is_some_and(|c| flag == format!("-{c}"))
+                || a.get_long().is_some_and(|l| flag == format!("--{l}"));
+            named
+                && a.get_action().takes_values()
+                && !a.is_require_equals_set()
+                && a.get_num_args().is_none_or(|n| n.min_values() > 0)
+        })
+    };
+    args.iter()
+        .enumerate()
+        .skip(1)
+        .any(|(i, a)| a == "check" && (i == 1 || !takes_value(&args[i - 1])))
 }
 
 /// Prints `conntop check`'s one line on stdout and exits with its state.

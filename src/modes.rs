@@ -405,6 +405,7 @@ fn alert_config(cli: &Cli) -> Option<AlertConfig> {
         at: a.alert_at.unwrap_or(cli.thresholds.warn) / 100.0,
         commands: a.on_alert.clone(),
         timeout: a.alert_timeout,
+        every: crate::alert::ALERT_EVERY,
     })
 }
 

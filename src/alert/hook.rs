@@ -28,6 +28,8 @@ pub struct AlertConfig {
     pub commands: Vec<String>,
     /// How long each may run.
     pub timeout: Duration,
+    /// The rate limit per kind ([`super::ALERT_EVERY`]).
+    pub every: Duration,
 }
 
 /// Findings, detection and the runner over one stream of snapshots.
@@ -48,7 +50,7 @@ impl AlertHook {
             let _ = tx.send(line);
         });
         AlertHook {
-            alerts: Alerts::new(config.at),
+            alerts: Alerts::new(config.at).every(config.every),
             runner: Runner::new(config.commands, config.timeout, log),
             history: History::default(),
             thresholds,
