@@ -353,4 +353,23 @@ mod tests {
         let err = parse_threshold("1y").unwrap_err();
         assert_eq!(err, "must be at most 30days");
     }
+
+    #[test]
+    fn check_and_alert_flags() {
+        let cli = parse(&["check", "--sample", "1s", "--warn", "70", "-h", "db1"]).expect("parses");
+        assert!(
+            matches!(cli.command, Some(Mode::Check(ref c)) if c.sample == Some(Duration::from_secs(1)))
+        );
+        assert_eq!(cli.thresholds.warn, 70.0);
+        assert!(parse(&["check", "--sample", "50ms"]).is_err());
+        assert!(parse(&["check", "--sample", "2m"]).is_err());
+        let cli =
+            parse(&["--alert-at", "85%", "--on-alert", "a", "--on-alert", "b"]).expect("parses");
+        assert_eq!(cli.alerts.alert_at, Some(85.0));
+        assert_eq!(cli.alerts.on_alert, ["a", "b"]);
+        assert_eq!(cli.alerts.alert_timeout, Duration::from_secs(10));
+        assert!(parse(&["--alert-at", "80%"]).is_err(), "needs --on-alert");
+        assert!(parse(&["--on-alert", "a", "--alert-timeout", "0s"]).is_err());
+        assert!(parse(&["--on-alert", "a", "--alert-timeout", "11m"]).is_err());
+    }
 }
