@@ -672,9 +672,12 @@ fn x_stops_queries_and_refuses_idle_sessions() {
 #[test]
 fn enter_opens_detail_and_k_there_previews() {
     let mut app = app_showing(mixed());
+    // A screen short enough for the detail to scroll.
+    update(&mut app, Event::Resize(60, 8));
     key(&mut app, 'j');
     code(&mut app, KeyCode::Enter);
     assert_eq!(app.dialog, Some(Dialog::Detail { id: 4, scroll: 0 }));
+    assert!(app.scroll_limit() >= 2, "{}", app.scroll_limit());
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Up);
@@ -721,11 +724,11 @@ fn upper_i_previews_idle_sessions_and_plus_minus_walk_the_ladder() {
     key(&mut app, '-');
     assert_eq!(plan(&app).threshold, Duration::from_secs(30));
     assert_eq!(target_ids(&app), vec![1, 6, 3]);
-    // The bottom of the ladder holds.
+    // The bottom of the ladder holds: an idle kill stops at 10 s.
     for _ in 0..10 {
         key(&mut app, '-');
     }
-    assert_eq!(plan(&app).threshold, Duration::from_secs(1));
+    assert_eq!(plan(&app).threshold, Duration::from_secs(10));
     // And so does the top.
     for _ in 0..30 {
         key(&mut app, '+');
@@ -1148,9 +1151,14 @@ fn every_dialog_key_does_what_its_binding_says() {
             for k in b.all_keys() {
                 let what = format!("{mode:?} {k:?} {:?}", b.action);
                 let mut app = app_in(mode);
+                // Short enough for every dialog's text to scroll.
+                update(&mut app, Event::Resize(40, 8));
+                let limit = app.scroll_limit();
+                let start = limit.min(10);
                 if scroll_of(&app).is_some() {
+                    assert!(limit >= 2, "{what}: limit {limit}");
                     act(&mut app, mode, Action::PageDown);
-                    assert_eq!(scroll_of(&app), Some(10), "{what}");
+                    assert_eq!(scroll_of(&app), Some(start), "{what}");
                 }
                 let effects = press(&mut app, k);
                 match b.action {
@@ -1191,10 +1199,17 @@ fn every_dialog_key_does_what_its_binding_says() {
                     Action::ThresholdDown => {
                         assert_eq!(plan(&app).threshold, Duration::from_secs(120), "{what}")
                     }
-                    Action::Up => assert_eq!(scroll_of(&app), Some(9), "{what}"),
-                    Action::Down => assert_eq!(scroll_of(&app), Some(11), "{what}"),
-                    Action::PageUp => assert_eq!(scroll_of(&app), Some(0), "{what}"),
-                    Action::PageDown => assert_eq!(scroll_of(&app), Some(20), "{what}"),
+                    Action::Up => assert_eq!(scroll_of(&app), Some(start - 1), "{what}"),
+                    Action::Down => {
+                        assert_eq!(scroll_of(&app), Some((start + 1).min(limit)), "{what}")
+                    }
+                    Action::PageUp | Action::Top => {
+                        assert_eq!(scroll_of(&app), Some(0), "{what}")
+                    }
+                    Action::PageDown => {
+                        assert_eq!(scroll_of(&app), Some((start + 10).min(limit)), "{what}")
+                    }
+                    Action::Bottom => assert_eq!(scroll_of(&app), Some(limit), "{what}"),
                     Action::KillConnection | Action::KillQuery => {
                         assert_eq!(target_ids(&app), vec![4], "{what}");
                         let mode = if b.action == Action::KillQuery {
@@ -1245,6 +1260,19 @@ fn every_table_key_does_what_its_binding_says() {
             let effects = press(&mut app, k);
             if b.action == Action::Quit {
                 assert!(matches!(effects[..], [Effect::Quit]), "{what}");
+                continue;
+            }
+            if matches!(b.action, Action::IntervalUp | Action::IntervalDown) {
+                let want = if b.action == Action::IntervalUp {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::from_millis(500)
+                };
+                assert_eq!(app.opts.interval, want, "{what}");
+                assert!(
+                    matches!(effects[..], [Effect::Send(Command::SetInterval(d))] if d == want),
+                    "{what}: {effects:?}"
+                );
                 continue;
             }
             assert!(effects.is_empty(), "{what}");

@@ -332,7 +332,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.wait_live();
     t.keys(&["?"]);
     t.wait_for("the whole help overlay", |s| {
-        s.contains("Keys (any key closes)")
+        s.contains("any other key closes")
             && s.contains("Kill (always previewed and confirmed)")
             && s.contains("kill idle sessions past the idle threshold")
             && s.lines()
@@ -343,7 +343,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.keys(&["j"]);
     // Still running: the key only closed the overlay.
     t.wait_for("help to close", |s| {
-        !s.contains("Keys (any key closes)")
+        !s.contains("any other key closes")
             && !s.contains("kill idle sessions past")
             && s.contains("? help")
             && !s.contains(EXIT)
@@ -554,7 +554,8 @@ fn fits_an_80x24_terminal() {
             && lines[1].starts_with("Slots [")
             && lines[1].contains(&gauge)
             && lines[1].contains("max used")
-            && lines[23].starts_with("Enter detail")
+            && lines[23].contains("d diagnose")
+            && lines[23].contains("? help")
     });
     for line in screen.lines() {
         assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
