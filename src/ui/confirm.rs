@@ -134,8 +134,8 @@ fn warnings(plan: &Plan, theme: Theme) -> Vec<Line<'static>> {
     for p in plan.pools.iter().take(3) {
         lines.push(Line::styled(
             format!(
-                "Busy pool? {} has {} running now and {} idle under {}: {} of these are its; \
-                 its pool reconnects them at once ({} raises the threshold).",
+                "Busy pool? {} has {} running now and {} idle under {}: the pool reconnects \
+                 the {} taken here at once ({} raises the threshold).",
                 one_line(&p.account, 80),
                 p.running,
                 p.young_idle,
