@@ -872,7 +872,7 @@ fn every_box_and_view_fits_80x24_and_60x20_with_its_keys_visible() {
             code(&mut app, KeyCode::Esc);
         }
         key(&mut app, 'k');
-        shows(&screen(&app, w, h), "hold an open transaction");
+        shows(&screen(&app, w, h), "an open transaction");
         code(&mut app, KeyCode::Esc);
         for k in ['I', 'L'] {
             key(&mut app, k);
@@ -935,7 +935,7 @@ fn a_long_single_kill_keeps_its_warning_and_keys_at_60x20() {
     let l = screen(&app, 60, 20);
     shows(&l, "KILL CONNECTION of session 50 ?");
     boxed(&l, "y/Enter kill · n/Esc cancel");
-    shows(&l, "hold an open transaction");
+    shows(&l, "an open transaction");
     // The query gave way, cut with `…`.
     shows(&l, "some_column");
     shows(&l, "…");
@@ -1010,7 +1010,7 @@ fn header_fields_are_whole_or_absent_at_every_width() {
             "rejected ",
             &["rejected 4 (+0 since start)", "rejected 4 (+0)"],
         ),
-        ("running ", &["running 2"]),
+        ("running ", &["running 0"]),
         (
             "no PROCESS",
             &["no PROCESS: own sessions only", "no PROCESS"],

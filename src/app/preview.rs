@@ -2,7 +2,7 @@
 //! with the ones the safety rules keep out. Built before any confirmation;
 //! nothing here sends anything.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::command::{Expect, KillMode, KillTarget};
 use crate::kill::{self, Safety, Selection};
@@ -48,6 +48,8 @@ pub struct Plan {
     /// Accounts that look like busy pools whose young idle sessions a
     /// `KILL CONNECTION` would take (the preview warns).
     pub pools: Vec<BusyPool>,
+    /// When the targets were read (the snapshot's time).
+    pub seen_at: SystemTime,
 }
 
 impl Plan {
@@ -78,6 +80,7 @@ pub fn build(
     sessions: &[Session],
     chosen: &[&Session],
     safety: &Safety,
+    seen_at: SystemTime,
 ) -> Result<Plan, String> {
     let mut refused = Vec::new();
     let targets = match kind {
@@ -126,6 +129,7 @@ pub fn build(
         groups,
         refused,
         pools,
+        seen_at,
     })
 }
 
@@ -152,7 +156,16 @@ impl App {
             PlanKind::Selected => self.selected_session().into_iter().collect(),
             PlanKind::Idle | PlanKind::Long => Vec::new(),
         };
-        build(kind, mode, threshold, sessions, &chosen, &self.opts.safety)
+        let seen_at = self.data.snapshot.as_ref().map_or(self.now, |s| s.taken_at);
+        build(
+            kind,
+            mode,
+            threshold,
+            sessions,
+            &chosen,
+            &self.opts.safety,
+            seen_at,
+        )
     }
 
     /// Opens the preview of a kill, or says why there is none.

@@ -164,7 +164,8 @@ fn warnings(plan: &Plan, theme: Theme) -> Vec<Line<'static>> {
     if plan.mode == KillMode::Connection && open_trx > 0 {
         lines.push(Line::styled(
             format!(
-                "{open_trx} of them hold an open transaction: killing the connection rolls it back."
+                "{open_trx} of them {} an open transaction: killing the connection rolls it back.",
+                if open_trx == 1 { "holds" } else { "hold" }
             ),
             theme.warn(),
         ));

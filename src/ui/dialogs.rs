@@ -7,9 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
-use crate::app::keymap::{self, Action, Mode};
+use crate::app::keymap::{Action, Mode};
 use crate::findings::Severity;
-use crate::snapshot::Session;
+use crate::snapshot::{LISTED_INFO_CHARS, Session};
 use crate::text::{block, one_line, short_ms};
 use crate::ui::hint_pieces;
 use crate::ui::overlay::Overlay;
@@ -64,10 +64,37 @@ pub fn session_lines(s: &Session, theme: Theme, query_max: Option<usize>) -> Vec
 /// Session detail: every field and the whole query, wrapped.
 pub fn detail(app: &App, theme: Theme, screen: Rect, id: u64) -> Overlay {
     let (body, keys) = match app.sessions().iter().find(|s| s.id == id) {
-        Some(s) => (
-            session_lines(s, theme, None),
-            hint_pieces(Mode::Detail, |_| true, theme),
-        ),
+        Some(listed) => {
+            // The processlist carries the statement's start; the whole one
+            // is read on demand and shown once it is here.
+            let whole = match &app.data.statement {
+                Some((sid, Ok(Some(text)))) if *sid == id => Some(text.as_str()),
+                _ => None,
+            };
+            let s = &Session {
+                info: whole.map(str::to_string).or_else(|| listed.info.clone()),
+                ..listed.clone()
+            };
+            let mut lines = session_lines(s, theme, None);
+            match &app.data.statement {
+                Some((sid, Err(e))) if *sid == id => lines.push(Line::styled(
+                    format!(
+                        "(only the first {LISTED_INFO_CHARS} characters: {})",
+                        one_line(e, 120)
+                    ),
+                    theme.dim(),
+                )),
+                None if listed
+                    .info
+                    .as_ref()
+                    .is_some_and(|q| q.chars().count() >= LISTED_INFO_CHARS) =>
+                {
+                    lines.push(Line::styled("(reading the whole statement…)", theme.dim()))
+                }
+                _ => {}
+            }
+            (lines, hint_pieces(Mode::Detail, |_| true, theme))
+        }
         None => (
             vec![Line::raw(format!("session {id} is gone"))],
             hint_pieces(Mode::Detail, |a| a == Action::Close, theme),
@@ -108,15 +135,13 @@ pub fn diagnosis(app: &App, theme: Theme, screen: Rect) -> Overlay {
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = keymap::step_key(step)
-                .map(|k| format!(" [{k}]"))
-                .unwrap_or_default();
+            let key = step.key().map(|k| format!(" [{k}]")).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::raw(format!("  → {}", one_line(&step.text, 500))),
                 Span::styled(key, theme.key()),
             ]));
-            if let Some(sql) = &step.sql {
-                for l in block(sql).lines() {
+            for text in [&step.sql, &step.config].into_iter().flatten() {
+                for l in block(text).lines() {
                     lines.push(Line::raw(format!("    {l}")));
                 }
             }

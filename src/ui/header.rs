@@ -187,11 +187,11 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         theme.dim()
     };
     let mut f = vec![
+        Field::new(Span::raw(format!("running {}", app.data.counts.running)), 1),
         Field::new(
-            Span::raw(format!("running {}", s.status.threads_running)),
+            Span::raw(format!("sleeping {}", app.data.counts.sleeping)),
             1,
         ),
-        Field::new(Span::raw(format!("sleeping {}", app.data.sleeping)), 1),
         Field::new(Span::raw(format!("new/s {}", rate(conn_rate))), 3),
         Field::new(Span::raw(format!("aborted/s {}", rate(aborted_rate))), 4)
             .or_short(Span::raw(format!("abrt/s {}", rate(aborted_rate)))),
