@@ -90,11 +90,6 @@ impl History {
         &self.samples
     }
 
-    /// The newest sample.
-    pub fn last(&self) -> Option<&Sample> {
-        self.samples.back()
-    }
-
     /// Rate of a counter over the last two samples.
     pub fn last_rate(&self, counter: fn(&Sample) -> u64) -> Option<f64> {
         let n = self.samples.len();

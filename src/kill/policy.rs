@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::command::{Expect, KillMode, KillTally, KillTarget};
-use crate::snapshot::{Privileges, Session, millis};
+use crate::snapshot::{Activity, Privileges, Session, millis};
 
 /// A user or host pattern: shell-style `*` and `?`, matched against the whole value.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +181,11 @@ pub fn meets(s: &Session, expect: Expect) -> bool {
     match expect {
         Expect::Same => true,
         Expect::IdleAtLeast { min } => s.is_sleeping() && s.time_ms >= millis(min),
-        Expect::RunningAtLeast { min } => !s.is_sleeping() && s.time_ms >= millis(min),
+        // The same "running" as the header's and the long_running finding's:
+        // a login in progress or a session being killed is not a statement.
+        Expect::RunningAtLeast { min } => {
+            s.activity() == Activity::Running && s.time_ms >= millis(min)
+        }
     }
 }
 
