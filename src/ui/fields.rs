@@ -41,6 +41,23 @@ impl Field {
     }
 }
 
+/// "rows 41-60 of 2000" when a table of `shown` rows scrolled to `offset`
+/// does not fit its `body` rows; `None` when everything shows.
+pub fn rows_field(offset: usize, body: usize, shown: usize) -> Option<Field> {
+    (shown > body && body > 0).then(|| {
+        let last = (offset + body).min(shown);
+        Field::new(
+            Span::raw(format!("rows {}-{last} of {shown}", offset + 1)),
+            1,
+        )
+    })
+}
+
+/// The sort arrow of a column header or title.
+pub fn arrow(descending: bool) -> char {
+    if descending { '▼' } else { '▲' }
+}
+
 fn spans_width(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
 }

@@ -10,7 +10,7 @@ use crate::app::table::scroll_offset;
 use crate::app::{App, View};
 use crate::groups::{GroupBy, GroupSort};
 use crate::text::{one_line, short_ms};
-use crate::ui::fields::{self, Field};
+use crate::ui::fields::{self, Field, arrow, rows_field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 use crate::ui::wrap::cut;
@@ -31,11 +31,6 @@ fn columns(by: GroupBy) -> [(&'static str, GroupSort, Constraint); 7] {
         ),
         ("% of max", GroupSort::Share, Constraint::Length(9)),
     ]
-}
-
-/// `▼` for a descending sort, `▲` for an ascending one.
-fn arrow(descending: bool) -> char {
-    if descending { '▼' } else { '▲' }
 }
 
 /// Draws the group table into `area`.
@@ -101,14 +96,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         Field::new(Span::raw(format!("By {}", by.label())), 0),
         Field::new(Span::raw(format!("{} groups", table.groups.len())), 0),
     ];
-    let shown = table.groups.len();
-    if shown > body && body > 0 {
-        let last = (offset + body).min(shown);
-        f.push(Field::new(
-            Span::raw(format!("rows {}-{last} of {shown}", offset + 1)),
-            1,
-        ));
-    }
+    f.extend(rows_field(offset, body, table.groups.len()));
     f.push(Field::new(
         Span::raw(format!(
             "sort {} {}",

@@ -12,7 +12,7 @@ use crate::app::rows::Column;
 use crate::app::table::scroll_offset;
 use crate::snapshot::Session;
 use crate::text::{one_line, short_ms};
-use crate::ui::fields::{self, Field};
+use crate::ui::fields::{self, Field, arrow, rows_field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 use crate::ui::wrap::cut;
@@ -84,18 +84,12 @@ fn title(app: &App, offset: usize, body: usize, width: usize) -> Line<'static> {
         Span::raw(format!("Sessions {shown} of {total}")),
         0,
     )];
-    if shown > body && body > 0 {
-        let last = (offset + body).min(shown);
-        f.push(Field::new(
-            Span::raw(format!("rows {}-{last} of {shown}", offset + 1)),
-            1,
-        ));
-    }
+    f.extend(rows_field(offset, body, shown));
     f.push(Field::new(
         Span::raw(format!(
             "sort {} {}",
             table.sort.column.title(),
-            if table.sort.descending { "▼" } else { "▲" }
+            arrow(table.sort.descending)
         )),
         3,
     ));
