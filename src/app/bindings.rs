@@ -130,7 +130,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('/')],
         action: Action::Filter,
         hint: Some("filter"),
-        help: "filter (user, host, db, command, state, query)",
+        help: "filter: word user:app* db:shop !cmd:Sleep time>30s",
         section: Section::View,
         ..BASE
     },
