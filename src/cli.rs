@@ -22,7 +22,7 @@ use crate::sandbox::Scenario;
 
 mod applies;
 
-pub use applies::{Usage, check, command};
+pub use applies::{Usage, check, command, generated};
 
 /// The root command.
 #[derive(Parser, Debug)]
@@ -37,7 +37,7 @@ pub use applies::{Usage, check, command};
                   conntop --once --format json    one snapshot for scripts\n  \
                   conntop kill --idle-over 10m    kill leaked idle sessions (cron-safe)\n  \
                   conntop demo                    try it on a throwaway server\n\
-                  Filter syntax: see the README"
+                  Filter syntax, completions and the manual page: see the README, conntop man"
 )]
 pub struct Cli {
     /// Print help.
@@ -70,6 +70,10 @@ pub enum Mode {
     /// Run a throwaway server until stdin closes (for tests and benchmarks).
     #[command(hide = true)]
     Sandbox(SandboxArgs),
+    /// Print a shell completion script: conntop completions bash|zsh|fish.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): conntop man [kill|demo|completions|man].
+    Man(ManArgs),
 }
 
 /// Thresholds shared by the dashboard, the findings and `kill`.
@@ -212,6 +216,25 @@ pub struct DemoArgs {
     pub max_connections: u32,
 }
 
+/// `conntop completions`.
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `conntop man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// A subcommand's page instead of conntop's own.
+    #[arg(value_name = "SUBCOMMAND", value_parser = PossibleValuesParser::new(MAN_PAGES))]
+    pub page: Option<String>,
+}
+
+/// The subcommands with a manual page of their own.
+pub const MAN_PAGES: [&str; 4] = ["kill", "demo", "completions", "man"];
+
 /// The demo's `--idle-over` default: its leak shows within a minute.
 pub const DEMO_IDLE_OVER: Duration = Duration::from_secs(30);
 
@@ -308,8 +331,13 @@ mod tests {
     }
 
     #[test]
-    fn command_is_valid() {
+    fn commands_are_valid() {
         command().debug_assert();
+        generated().debug_assert();
+        for name in MAN_PAGES {
+            let sub = generated().find_subcommand(name).cloned();
+            sub.expect("a page per name").debug_assert();
+        }
     }
 
     #[test]
@@ -370,6 +398,8 @@ mod tests {
         let cli = usage(&["--filter", "!cmd:Sleep"]).expect("dashboard filter");
         assert!(cli.dashboard.filter.is_some());
         assert!(usage(&["sandbox", "--port", "0", "--max-connections", "20"]).is_ok());
+        assert!(usage(&["completions", "bash"]).is_ok());
+        assert!(usage(&["man", "kill"]).is_ok());
     }
 
     #[test]
@@ -400,6 +430,8 @@ mod tests {
             ),
             (&["--password=X", "demo"], "--password"),
             (&["demo", "--kill-method", "rds"], "--kill-method"),
+            (&["completions", "-u", "x", "bash"], "-u/--user"),
+            (&["man", "--idle-over", "1m"], "--idle-over"),
             (&["--once", "--filter", "user:x"], "--once prints"),
         ] {
             let e = usage(args).map(|_| ()).expect_err(want);
@@ -409,6 +441,8 @@ mod tests {
             &["kill", "--where", "usr:x", "--idle-over", "1m"][..],
             &["--filter", "time>"],
             &["demo", "--max-connections", "5"],
+            &["completions", "tcsh"],
+            &["man", "bogus"],
         ] {
             assert!(usage(args).is_err(), "{args:?}");
         }

@@ -106,6 +106,8 @@ fn main() -> ExitCode {
         Some(Mode::Kill(args)) => modes::kill(&cli, args),
         Some(Mode::Demo(args)) => modes::demo(&cli, args),
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
+        Some(Mode::Completions(args)) => modes::completions(args),
+        Some(Mode::Man(args)) => modes::man(args),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

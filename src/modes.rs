@@ -9,7 +9,10 @@ use mysql::Opts;
 
 use crate::app::{App, Options};
 use crate::audit::AuditLog;
-use crate::cli::{Cli, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs, SandboxArgs};
+use crate::cli::{
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
+    ManArgs, SandboxArgs,
+};
 use crate::command::{KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
@@ -427,6 +430,83 @@ fn wait_for_enter() -> std::io::Result<bool> {
     };
     let _ = crossterm::terminal::disable_raw_mode();
     answer
+}
+
+/// `conntop completions SHELL`: the completion script on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    let mut cmd = cli::generated();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "conntop", &mut out);
+    write_stdout(&out)
+}
+
+/// `conntop man [SUBCOMMAND]`: a manual page (roff) on stdout,
+/// `conntop(1)` or `conntop-kill(1)`.
+pub fn man(args: &ManArgs) -> Result<(), Failure> {
+    let root = cli::generated();
+    let (title, cmd) = match &args.page {
+        None => ("conntop".to_string(), root),
+        Some(name) => {
+            let sub = root
+                .find_subcommand(name)
+                .cloned()
+                .ok_or_else(|| Failure(format!("no manual page for {name}")))?;
+            let title = format!("conntop-{name}");
+            (
+                title.clone(),
+                sub.display_name(title).bin_name(format!("conntop {name}")),
+            )
+        }
+    };
+    let takes_filter = cmd
+        .get_arguments()
+        .any(|a| matches!(a.get_id().as_str(), "filter" | "where"));
+    let has_subcommands = cmd.get_subcommands().next().is_some();
+    let has_after_help = cmd.get_after_help().is_some();
+    let page = clap_mangen::Man::new(cmd)
+        .title(title)
+        .source(format!("conntop {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    if has_subcommands {
+        page.render_subcommands_section(&mut out)?;
+    }
+    if takes_filter {
+        out.extend_from_slice(filter_section().as_bytes());
+    }
+    if has_after_help {
+        page.render_extra_section(&mut out)?;
+    }
+    write_stdout(&out)
+}
+
+/// The manual's FILTER EXPRESSIONS section, from [`filter::SYNTAX`].
+fn filter_section() -> String {
+    // roff: `\` starts an escape, `-` is a hyphen, a line may not start with `.` or `'`.
+    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut s = String::from(
+        ".SH \"FILTER EXPRESSIONS\"\n\
+         The \\fB/\\fR prompt, \\fB\\-\\-filter\\fR and \\fBkill \\-\\-where\\fR take terms \
+         separated by spaces; a session must pass every term.\n",
+    );
+    for (form, meaning) in crate::filter::SYNTAX {
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(form), roff(meaning)));
+    }
+    s.push_str(".PP\nExample: user:app host:10.0.* db:shop cmd:Sleep !user:repl time>30s\n");
+    s
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Failure::from),
+    }
 }
 
 /// `conntop sandbox`: a server for tests until stdin closes.

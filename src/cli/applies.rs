@@ -1,6 +1,8 @@
 //! Which flags apply to which subcommand, as data, and what follows from it:
-//! each subcommand's help lists only its own flags ([`command`]), and a flag
-//! given where it does not apply is a usage error ([`check`]).
+//! each subcommand's help lists only its own flags ([`command`]), the
+//! generators see every flag where it applies and nowhere else
+//! ([`generated`]), and a flag given where it does not apply is a usage
+//! error ([`check`]).
 
 use std::time::Duration;
 
@@ -23,7 +25,7 @@ struct Applies {
 }
 
 /// Every subcommand's [`Applies`].
-const APPLIES: [Applies; 3] = [
+const APPLIES: [Applies; 5] = [
     Applies {
         name: "kill",
         // No gauge, no colours, no dashboard; --read-only would forbid the kill.
@@ -47,6 +49,18 @@ const APPLIES: [Applies; 3] = [
     },
     Applies {
         name: "sandbox",
+        not: &[],
+        connection: false,
+        globals: false,
+    },
+    Applies {
+        name: "completions",
+        not: &[],
+        connection: false,
+        globals: false,
+    },
+    Applies {
+        name: "man",
         not: &[],
         connection: false,
         globals: false,
@@ -169,6 +183,69 @@ pub fn command() -> clap::Command {
         sub.override_usage(KILL_USAGE).after_help(KILL_AFTER_HELP)
     })
     .mut_subcommand("demo", |sub| sub.after_help(DEMO_AFTER_HELP))
+}
+
+/// [`command`] for the generators (completions, manual pages): every flag
+/// spelled out on each subcommand it applies to and nowhere else, and no
+/// hidden flag or subcommand (the generators would offer them).
+pub fn generated() -> clap::Command {
+    let root = command();
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|a| a.is_global_set() && !a.is_hide_set())
+        .map(|a| a.clone().global(false))
+        .collect();
+    let subs: Vec<clap::Command> = root
+        .get_subcommands()
+        .filter(|sub| !sub.is_hide_set())
+        .map(|sub| {
+            let own: Vec<clap::Arg> = sub
+                .get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .map(|a| a.clone().global(false))
+                .collect();
+            let shadowed = |id: &str| sub.get_arguments().any(|a| a.get_id() == id);
+            let mut fresh = texts_of(sub, clap::Command::new(sub.get_name().to_string()))
+                .disable_help_flag(true)
+                .args(own)
+                .args(
+                    globals
+                        .iter()
+                        .filter(|g| !shadowed(g.get_id().as_str()))
+                        .cloned(),
+                );
+            if sub.get_name() == "kill" {
+                fresh = fresh.override_usage(KILL_USAGE);
+            }
+            fresh
+        })
+        .collect();
+    let mut fresh = texts_of(&root, clap::Command::new(root.get_name().to_string()))
+        .disable_help_flag(true)
+        .args(
+            root.get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .map(|a| a.clone().global(false)),
+        )
+        .subcommands(subs);
+    if let Some(v) = root.get_version() {
+        fresh = fresh.version(v.to_string());
+    }
+    fresh
+}
+
+/// `to` with the about and after-help texts of `from`.
+fn texts_of(from: &clap::Command, mut to: clap::Command) -> clap::Command {
+    if let Some(t) = from.get_about() {
+        to = to.about(t.clone());
+    }
+    if let Some(t) = from.get_long_about() {
+        to = to.long_about(t.clone());
+    }
+    if let Some(t) = from.get_after_help() {
+        to = to.after_help(t.clone());
+    }
+    to
 }
 
 /// A usage error found after parsing: one line, and the command whose help
