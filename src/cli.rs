@@ -22,7 +22,7 @@ use crate::sandbox::Scenario;
 
 mod applies;
 
-pub use applies::{Usage, check, command, generated};
+pub use applies::{Usage, check, command, command_named, generated};
 
 /// The root command.
 #[derive(Parser, Debug)]
@@ -400,6 +400,36 @@ mod tests {
         assert!(usage(&["sandbox", "--port", "0", "--max-connections", "20"]).is_ok());
         assert!(usage(&["completions", "bash"]).is_ok());
         assert!(usage(&["man", "kill"]).is_ok());
+    }
+
+    #[test]
+    fn usage_errors_name_the_subcommand() {
+        let named = |args: &[&str]| {
+            let argv: Vec<std::ffi::OsString> = std::iter::once("conntop")
+                .chain(args.iter().copied())
+                .map(Into::into)
+                .collect();
+            command_named(&argv)
+        };
+        assert_eq!(named(&["kill", "--bogus"]), "conntop kill");
+        assert_eq!(named(&["-h", "db1", "-P", "3307", "kill"]), "conntop kill");
+        assert_eq!(
+            named(&["--user", "kill", "demo"]),
+            "conntop demo",
+            "a user named kill"
+        );
+        assert_eq!(
+            named(&["-u", "man", "--warn=5", "-i2s", "demo"]),
+            "conntop demo"
+        );
+        assert_eq!(
+            named(&["--password", "kill"]),
+            "conntop kill",
+            "bare -p prompts"
+        );
+        assert_eq!(named(&["--once", "--bogus"]), "conntop");
+        assert_eq!(named(&["stray", "kill"]), "conntop");
+        assert_eq!(named(&["--", "kill"]), "conntop");
     }
 
     #[test]

@@ -24,27 +24,6 @@ fn separate_password_value(args: &[OsString]) -> bool {
     })
 }
 
-/// The command a clap error is about (`conntop kill`), from its usage line.
-fn command_of(rendered: &str) -> String {
-    let words: Vec<&str> = rendered
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Usage: "))
-        .map(|usage| {
-            usage
-                .split_whitespace()
-                .take_while(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-                .take_while(|w| !w.starts_with('-'))
-                .take(2)
-                .collect()
-        })
-        .unwrap_or_default();
-    if words.first() == Some(&"conntop") {
-        words.join(" ")
-    } else {
-        "conntop".to_string()
-    }
-}
-
 fn usage_error(line: &str) -> ExitCode {
     usage_error_of("conntop", line)
 }
@@ -90,7 +69,7 @@ fn main() -> ExitCode {
             // clap quotes the bad value whole: a 1 MB value must not make a
             // 1 MB line, nor reach the terminal with its escapes live.
             let first = conntop::text::one_line(first.trim_start_matches("error: "), 200);
-            return usage_error_of(&command_of(&text), &first);
+            return usage_error_of(&cli::command_named(&args), &first);
         }
     };
     let cli = match Cli::from_arg_matches(&matches) {

@@ -325,6 +325,42 @@ pub fn check(matches: &ArgMatches, cli: &Cli) -> Result<(), Usage> {
     Ok(())
 }
 
+/// The command a usage error is about, `conntop` or `conntop kill`: the
+/// arguments read as the parser reads them, up to the first that names a
+/// subcommand (a flag's separate value is skipped, so `-u kill` is a user).
+pub fn command_named(args: &[std::ffi::OsString]) -> String {
+    let root = command();
+    let takes_value = |arg: Option<&clap::Arg>| {
+        arg.is_some_and(|a| {
+            a.get_action().takes_values() && a.get_num_args().is_none_or(|n| n.min_values() > 0)
+        })
+    };
+    let mut skip_next = false;
+    for word in args.iter().skip(1).filter_map(|a| a.to_str()) {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let arg = root.get_arguments().find(|a| a.get_long() == Some(long));
+            skip_next = !long.contains('=') && takes_value(arg);
+        } else if let Some(shorts) = word.strip_prefix('-') {
+            // `-u admin`: a value follows; `-uadmin`, `-vv`: none.
+            let mut chars = shorts.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                skip_next = takes_value(root.get_arguments().find(|a| a.get_short() == Some(c)));
+            }
+        } else if root.find_subcommand(word).is_some() {
+            return format!("conntop {word}");
+        } else {
+            break;
+        }
+    }
+    "conntop".to_string()
+}
+
 /// How a flag is written: `-h/--host`, `--once`.
 fn flag(arg: &clap::Arg) -> String {
     match (arg.get_short(), arg.get_long()) {
