@@ -340,7 +340,7 @@ fn field_test(name: &str, value: &[Marked]) -> Result<Test, FilterError> {
     }
     let Some(field) = Field::named(&lower) else {
         return Err(FilterError(format!(
-            "unknown field {:?} ({FIELDS}; or quote the word)",
+            "unknown field {:?} (fields: {FIELDS})",
             one_line(name, 20)
         )));
     };
@@ -620,7 +620,7 @@ mod tests {
         assert!(err("!!user:x").contains("one !"));
         assert!(err("usr:app").contains("unknown field \"usr\""));
         assert!(err("usr:app").contains("user host db"));
-        assert!(err("http://x").contains("quote the word"));
+        assert!(err("http://x").contains("unknown field \"http\""));
         assert!(err("id:abc").contains("id: needs a session id"));
         assert!(err("id:-1").contains("id:"));
         assert!(err("time:30s").contains("time takes > or <"));

@@ -384,24 +384,22 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     stopped.map_err(Failure::from)
 }
 
-/// How to reach the demo's server from another terminal: every account and
-/// both ways in. Lines fit 80 columns for a short socket path.
+/// How to reach the demo's server from another terminal: the address, the
+/// socket and every account. Lines fit 80 columns for a short socket path.
 pub fn demo_connect_help(port: u16, socket: &Path) -> String {
     let sock = one_line(&socket.to_string_lossy(), 200).into_owned();
-    let m = sandbox::MONITOR;
+    let (root, m) = (sandbox::ROOT.user, sandbox::MONITOR);
     let apps = [sandbox::APP, sandbox::REPORTS, sandbox::BATCH]
         .iter()
         .map(|a| format!("{}/{}", a.user, a.password))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "conntop demo: the server listens on 127.0.0.1 port {port} and socket {sock}\n\
-         Connect another client while the dashboard runs:\n  \
+        "conntop demo: the server listens on 127.0.0.1:{port}. Connect another client:\n  \
          mysql -h 127.0.0.1 -P {port} -u {root}          (root, no password)\n  \
          mysql -S {sock} -u {root}\n  \
-         conntop -h 127.0.0.1 -P {port} -u {mu} -p{mp}   (what the dashboard uses)\n\
-         Application accounts (user/password, all on {db}): {apps}\n",
-        root = sandbox::ROOT.user,
+         conntop -h 127.0.0.1 -P {port} -u {mu} -p{mp}   (as the dashboard)\n\
+         Accounts {apps} own the database {db}.\n",
         mu = m.user,
         mp = m.password,
         db = sandbox::APP_DATABASE,

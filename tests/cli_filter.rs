@@ -25,7 +25,14 @@ fn sessions() -> Vec<Session> {
         session(2, "app", "10.0.0.2:5000", "Sleep", 400, ""),
         session(3, "appreader", "10.0.1.3:5000", "Sleep", 10, ""),
         session(4, "repl", "10.0.0.4:5000", "Binlog Dump", 9000, ""),
-        session(5, "web", "192.0.2.5:5000", "Query", 2, "SELECT * FROM appdb.t"),
+        session(
+            5,
+            "web",
+            "192.0.2.5:5000",
+            "Query",
+            2,
+            "SELECT * FROM appdb.t",
+        ),
     ];
     v[0].db = Some("appdb".into());
     v[1].db = Some("shop".into());
@@ -107,7 +114,10 @@ fn a_bad_expression_keeps_the_previous_filter_and_says_why() {
 
     key(&mut a, '/');
     type_text(&mut a, " \"usr x");
-    assert_eq!(a.table.filter, "cmd:Sleep ", "the last text that parsed stays");
+    assert_eq!(
+        a.table.filter, "cmd:Sleep ",
+        "the last text that parsed stays"
+    );
     assert_eq!(ids(&a), vec![2, 3]);
     let line = footer(&a);
     assert!(line.contains("a quote \" is not closed"), "{line}");
