@@ -441,10 +441,6 @@ mod tests {
                 "not both",
             ),
             (
-                &["kill", "--idle-over", "1m", "--read-only"],
-                "--read-only forbids",
-            ),
-            (
                 &["--warn", "50", "kill", "--idle-over", "1m"],
                 "--warn does not apply",
             ),

@@ -8,16 +8,17 @@ use std::time::Duration;
 use mysql::Opts;
 
 use crate::app::{App, Options};
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, AuditSink};
 use crate::cli::{
     self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
     ManArgs, SandboxArgs,
 };
-use crate::command::{KillMode, KillOutcome};
+use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
 use crate::history::{History, Sample};
-use crate::kill::{self, Batch, Safety, Selection};
+use crate::kill::executor::{self, Batch};
+use crate::kill::{self, Refusal, Safety, Selection};
 use crate::poller::{self, PollerConfig};
 use crate::report;
 use crate::sandbox::{self, Load, Sandbox, SandboxOptions};
@@ -52,11 +53,11 @@ fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
 
 fn safety(cli: &Cli) -> Safety {
     Safety {
-        own_id: 0,
         allow_system: cli.safety.allow_system,
         ignore_users: cli.safety.ignore_user.clone(),
         ignore_hosts: cli.safety.ignore_host.clone(),
         read_only: cli.safety.read_only,
+        ..Safety::default()
     }
 }
 
@@ -68,12 +69,16 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         .clone()
         .or_else(|| AuditLog::default_path(&env))
         .ok_or_else(|| Failure("no place for the audit log: give --audit-log PATH".to_string()))?;
-    AuditLog::open(&path).map_err(|e| {
+    let mut log = AuditLog::open(&path).map_err(|e| {
         Failure(format!(
             "cannot open the audit log {}: {e} (give --audit-log PATH, or --read-only)",
             path.display()
         ))
-    })
+    })?;
+    for warning in log.take_warnings() {
+        eprintln!("conntop: warning: {warning}");
+    }
+    Ok(log)
 }
 
 /// Resolves the connection options and asks for the password if `-p` was bare.
@@ -165,16 +170,19 @@ fn run_dashboard(
         attempts,
         endpoint,
         kill_method: cli.safety.kill_method.into(),
-        safety: Safety {
-            own_id: first.as_ref().map_or(0, Source::own_id),
-            ..safety.clone()
-        },
+        safety: safety.clone(),
         audit,
+    };
+    // The previews apply the account's limits from the first connection
+    // (the app keeps the own id current from the snapshots).
+    let preview_safety = match &first {
+        Some(source) => safety.connected(source.own_id(), source.privileges()),
+        None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
     let mut app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
-        safety,
+        safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
@@ -228,7 +236,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let mut safety = safety(cli);
+    let safety = safety(cli);
     if safety.read_only {
         return Err(Failure(
             "read-only mode (--read-only): nothing is killed".to_string(),
@@ -238,8 +246,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     let endpoint = opts.endpoint();
     let mut source = Source::connect(&attempts(&opts), &endpoint)
         .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
-    safety.own_id = source.own_id();
+    let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
+    let seen_at = std::time::SystemTime::now();
     let mut sessions = source
         .read_sessions()
         .map_err(|e| connect_error(&endpoint, &e))?;
@@ -251,11 +260,23 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
     };
-    let targets = if expect_idle {
-        kill::idle_targets(&sessions, threshold, &safety, &selection)
+    let expect = if expect_idle {
+        Expect::IdleAtLeast { min: threshold }
     } else {
-        kill::long_targets(&sessions, threshold, &safety, &selection)
+        Expect::RunningAtLeast { min: threshold }
     };
+    let targets = kill::targets(&sessions, expect, &safety, &selection);
+    let not_ours = sessions
+        .iter()
+        .filter(|s| kill::meets(s, expect) && selection.matches(s))
+        .filter(|s| safety.refuses(s) == Some(Refusal::OtherAccount))
+        .count();
+    if not_ours > 0 {
+        eprintln!(
+            "conntop: warning: left out {not_ours} sessions of other accounts: \
+             killing them needs CONNECTION ADMIN or SUPER"
+        );
+    }
     let mut what = if expect_idle {
         format!(
             "idle for at least {}",
@@ -288,14 +309,15 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         why: &why,
         server: &endpoint,
+        seen_at,
     };
     let mut write_error = None;
-    let result = kill::execute(
+    let result = executor::execute(
         &mut source,
         &targets,
-        batch,
+        &batch,
         &safety,
-        Some(&mut audit),
+        &mut audit,
         &mut |t, outcome, _| {
             let s = &t.session;
             let (word, detail) = match outcome {
@@ -333,6 +355,12 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             kill::summary(mode, &result.tally),
             audit.path().display()
         )?;
+    }
+    for warning in &result.warnings {
+        eprintln!("conntop: warning: {warning}");
+    }
+    if let Some(e) = result.audit_error {
+        return Err(Failure(e));
     }
     if let Some(e) = write_error {
         return Err(Failure::from(e));

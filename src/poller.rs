@@ -12,7 +12,8 @@ use mysql::Opts;
 
 use crate::audit::AuditLog;
 use crate::command::{Command, Down, Feed, KillMethod, KillMode, KillTally, Reply};
-use crate::kill::{self, Batch, Safety};
+use crate::kill::Safety;
+use crate::kill::executor::{self, Batch};
 use crate::link::{Link, SourceEnd};
 use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
@@ -38,7 +39,8 @@ pub struct PollerConfig {
     /// Human name of the server, for messages and the audit log.
     pub endpoint: String,
     pub kill_method: KillMethod,
-    /// Safety rules; `own_id` is filled in by the poller on every connect.
+    /// Safety rules from the flags; each batch binds them to the live
+    /// connection ([`Safety::connected`]).
     pub safety: Safety,
     pub audit: Option<AuditLog>,
 }
@@ -96,14 +98,10 @@ impl Drop for PollerHandle {
 /// that startup errors are reported before any UI appears); `None` starts in
 /// the reconnecting state with `first_error`.
 pub fn spawn(
-    mut config: PollerConfig,
+    config: PollerConfig,
     first: Option<Source>,
     first_error: Option<String>,
 ) -> PollerHandle {
-    // The caller's connection is ours too: never kill it.
-    if let Some(source) = &first {
-        config.safety.own_id = source.own_id();
-    }
     let (link, end) = Link::pair();
     let (ended_tx, ended) = crossbeam_channel::bounded::<()>(0);
     let thread = std::thread::Builder::new()
@@ -172,10 +170,18 @@ impl Poller {
                     request,
                     mode,
                     targets,
+                    seen_at,
                     why,
                 }) => {
-                    self.kill(request, mode, &targets, &why);
+                    self.kill(request, mode, &targets, seen_at, &why);
                     next_tick = Instant::now();
+                }
+                Ok(Command::Statement { id }) => {
+                    let text = match self.source.as_mut() {
+                        Some(source) => source.statement(id).map_err(|e| e.to_string()),
+                        None => Err(format!("not connected: {}", self.last_error)),
+                    };
+                    let _ = self.end.replies.send(Reply::Statement { id, text });
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -212,7 +218,6 @@ impl Poller {
         self.attempts += 1;
         match Source::connect(&self.config.attempts, &self.config.endpoint) {
             Ok(source) => {
-                self.config.safety.own_id = source.own_id();
                 self.source = Some(source);
                 self.down_since = None;
                 self.attempts = 0;
@@ -262,20 +267,31 @@ impl Poller {
         request: u64,
         mode: KillMode,
         targets: &[crate::command::KillTarget],
+        seen_at: SystemTime,
         why: &str,
     ) {
         let total = targets.len();
-        let Some(source) = self.source.as_mut() else {
-            let tally = KillTally {
+        let refuse = |why: String| Reply::KillDone {
+            request,
+            mode,
+            tally: KillTally {
                 failed: total,
                 ..KillTally::default()
-            };
-            let _ = self.end.replies.send(Reply::KillDone {
-                request,
-                mode,
-                tally,
-                first_error: Some(format!("not connected: {}", self.last_error)),
-            });
+            },
+            first_error: Some(why),
+        };
+        let Some(source) = self.source.as_mut() else {
+            let _ = self
+                .end
+                .replies
+                .send(refuse(format!("not connected: {}", self.last_error)));
+            return;
+        };
+        // No record, no kill.
+        let Some(audit) = self.config.audit.as_mut() else {
+            let _ = self.end.replies.send(refuse(
+                "no audit log (read-only mode): nothing is killed".to_string(),
+            ));
             return;
         };
         let batch = Batch {
@@ -284,7 +300,12 @@ impl Poller {
             dry_run: false,
             why,
             server: &self.config.endpoint,
+            seen_at,
         };
+        let safety = self
+            .config
+            .safety
+            .connected(source.own_id(), source.privileges());
         let replies = &self.end.replies;
         let mut last_progress = Instant::now();
         let _ = replies.send(Reply::KillProgress {
@@ -292,12 +313,12 @@ impl Poller {
             total,
             tally: KillTally::default(),
         });
-        let result = kill::execute(
+        let result = executor::execute(
             source,
             targets,
-            batch,
-            &self.config.safety,
-            self.config.audit.as_mut(),
+            &batch,
+            &safety,
+            audit,
             &mut |_, _, tally| {
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = Instant::now();
@@ -309,11 +330,18 @@ impl Poller {
                 }
             },
         );
+        // The reply has one line: why the batch stopped when the audit log
+        // failed, else the first failure, else a warning from the audit log
+        // (a mode it fixed).
+        let first_error = result
+            .audit_error
+            .or(result.first_error)
+            .or_else(|| result.warnings.into_iter().next());
         let _ = self.end.replies.send(Reply::KillDone {
             request,
             mode,
             tally: result.tally,
-            first_error: result.first_error,
+            first_error,
         });
         if let Some(e) = result.lost {
             self.lost(e);

@@ -117,11 +117,6 @@ fn usage_errors_exit_2_in_every_subcommand() {
             "conntop kill",
         ),
         (
-            &["kill", "--idle-over", "1m", "--read-only"],
-            "--read-only",
-            "conntop kill",
-        ),
-        (
             &["kill", "--idle-over", "1m", "--warn", "50"],
             "--warn",
             "conntop kill",

@@ -430,10 +430,14 @@ fn leaked_idle_sessions_are_recovered_with_capital_i_then_y() {
     });
 
     let text = fs::read_to_string(t.audit_log()).unwrap();
-    let lines: Vec<serde_json::Value> = text
+    let all: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Each kill: an `attempt` line before the KILL, then its result.
+    let (attempts, lines): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|r| r["result"] == "attempt");
+    assert_eq!(attempts.len(), 30, "audit log:\n{text}");
     assert_eq!(lines.len(), 30, "audit log:\n{text}");
     for rec in &lines {
         assert_eq!(rec["user"], "app", "{rec}");

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use crate::command::{Down, Feed};
 use crate::findings::{self, Finding};
 use crate::history::{History, Sample};
-use crate::snapshot::{Session, Snapshot};
+use crate::snapshot::{Counts, Session, Snapshot};
 use crate::thresholds::Thresholds;
 
 /// What the poller sent, and what is derived from it once per snapshot.
@@ -22,14 +22,21 @@ pub struct Data {
     /// The poller cannot reach the server.
     pub down: Option<Down>,
     pub history: History,
-    /// Findings of the newest snapshot, most severe first.
+    /// Findings of the newest snapshot, most severe first, held steady
+    /// for a few seconds so a line does not jump while it is read.
     pub findings: Vec<Finding>,
+    steady: findings::Steady,
     /// Counters when conntop started, for "since start" figures.
     pub baseline: Option<Sample>,
     /// `Sleep` sessions in the shown snapshot (counted once per snapshot).
     pub sleeping: usize,
+    /// Every count of the shown snapshot (counted once per snapshot).
+    pub counts: Counts,
     /// The oldest open transaction in the shown snapshot, in ms.
     pub oldest_trx_ms: Option<u64>,
+    /// The whole statement of the one session being looked at, read on
+    /// demand (the processlist carries only its start).
+    pub statement: Option<(u64, Result<Option<String>, String>)>,
 }
 
 impl Data {
@@ -63,7 +70,8 @@ impl Data {
                     self.baseline = Some(sample.clone());
                 }
                 self.history.push(sample);
-                self.findings = findings::diagnose(&snap, &self.history, thresholds);
+                let fresh = findings::diagnose(&snap, &self.history, thresholds);
+                self.findings = self.steady.update(snap.taken_at, fresh);
                 if self.paused {
                     self.pending = Some(snap);
                     None
@@ -80,7 +88,8 @@ impl Data {
 
     /// Puts `snap` on screen with its per-snapshot counts.
     pub(super) fn show(&mut self, snap: Arc<Snapshot>) {
-        self.sleeping = snap.sessions.iter().filter(|s| s.is_sleeping()).count();
+        self.counts = snap.counts();
+        self.sleeping = usize::try_from(self.counts.sleeping).unwrap_or(usize::MAX);
         self.oldest_trx_ms = snap.sessions.iter().filter_map(|s| s.trx_age_ms).max();
         self.snapshot = Some(snap);
     }

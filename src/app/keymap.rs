@@ -6,7 +6,6 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub use crate::action::Action;
-use crate::findings::FixStep;
 
 use super::bindings;
 
@@ -242,11 +241,6 @@ pub fn key_label(action: Action) -> Option<&'static str> {
 /// [`key_label`] for text ([`NO_LABEL`] when the action has no key in the table).
 pub fn key(action: Action) -> &'static str {
     key_label(action).unwrap_or(NO_LABEL)
-}
-
-/// The key that performs a finding's fix step, if any.
-pub fn step_key(step: &FixStep) -> Option<&str> {
-    step.key.as_deref()
 }
 
 /// The hints of `mode` for the actions `keep` accepts, in table order:

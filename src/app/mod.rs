@@ -39,7 +39,8 @@ pub use table::{GroupOrder, TableView, View};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub thresholds: Thresholds,
-    /// Safety rules for kills; `own_id` comes from the snapshots.
+    /// Safety rules for kills; the connection's part (own id, whose
+    /// sessions it may kill) comes from each snapshot.
     pub safety: Safety,
     /// The poll interval (validated against `poller::MIN_INTERVAL` by the
     /// command line), to tell a stale snapshot from a live one.
@@ -182,7 +183,9 @@ impl App {
     }
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
-        self.opts.safety.own_id = snap.own_id;
+        // The preview's rules follow the connection the snapshot came from
+        // (its id, and whose sessions its account may kill).
+        self.opts.safety = self.opts.safety.connected(snap.own_id, &snap.privileges);
         if !self.table.tags.is_empty() {
             let present: BTreeSet<u64> = snap.sessions.iter().map(|s| s.id).collect();
             self.table.tags.retain(|id| present.contains(id));
@@ -201,6 +204,10 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        if let Reply::Statement { id, text } = reply {
+            self.data.statement = Some((id, text));
+            return;
+        }
         if let Some((level, text)) = self.kills.on_reply(reply) {
             self.table.tags.clear();
             self.say(level, text);
@@ -213,7 +220,7 @@ impl App {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(action) if mode == Mode::Table => {
                 self.on_table_action(action);
-                Vec::new()
+                self.read_statement()
             }
             Some(action) => self.on_dialog_action(action),
             None => {
@@ -319,6 +326,25 @@ impl App {
             | Action::DeleteChar
             | Action::Close => {}
         }
+    }
+}
+
+impl App {
+    /// A session just opened in the detail or a single-session confirmation
+    /// gets its whole statement read (one row, on demand).
+    fn read_statement(&mut self) -> Vec<Effect> {
+        let id = match &self.dialog {
+            Some(Dialog::Detail { id, .. }) => *id,
+            Some(Dialog::Confirm(plan)) if plan.kind == PlanKind::Selected => {
+                match plan.targets.first() {
+                    Some(t) => t.session.id,
+                    None => return Vec::new(),
+                }
+            }
+            _ => return Vec::new(),
+        };
+        self.data.statement = None;
+        vec![Effect::Send(Command::Statement { id })]
     }
 }
 

@@ -2,7 +2,7 @@
 //! with the ones the safety rules keep out. Built before any confirmation;
 //! nothing here sends anything.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::command::{Expect, KillMode, KillTarget};
 use crate::kill::{self, Safety, Selection};
@@ -43,6 +43,8 @@ pub struct Plan {
     pub groups: Vec<(String, usize)>,
     /// Chosen sessions the safety rules keep out, with why.
     pub refused: Vec<(u64, String)>,
+    /// When the targets were read (the snapshot's time).
+    pub seen_at: SystemTime,
 }
 
 impl Plan {
@@ -73,6 +75,7 @@ pub fn build(
     sessions: &[Session],
     chosen: &[&Session],
     safety: &Safety,
+    seen_at: SystemTime,
 ) -> Result<Plan, String> {
     let mut refused = Vec::new();
     let targets = match kind {
@@ -116,6 +119,7 @@ pub fn build(
         targets,
         groups,
         refused,
+        seen_at,
     })
 }
 
@@ -142,7 +146,16 @@ impl App {
             PlanKind::Selected => self.selected_session().into_iter().collect(),
             PlanKind::Idle | PlanKind::Long => Vec::new(),
         };
-        build(kind, mode, threshold, sessions, &chosen, &self.opts.safety)
+        let seen_at = self.data.snapshot.as_ref().map_or(self.now, |s| s.taken_at);
+        build(
+            kind,
+            mode,
+            threshold,
+            sessions,
+            &chosen,
+            &self.opts.safety,
+            seen_at,
+        )
     }
 
     /// Opens the preview of a kill, or says why there is none.

@@ -28,15 +28,9 @@ struct Applies {
 const APPLIES: [Applies; 5] = [
     Applies {
         name: "kill",
-        // No gauge, no colours, no dashboard; --read-only would forbid the kill.
-        not: &[
-            "warn",
-            "crit",
-            "no_color",
-            "interval",
-            "filter",
-            "read_only",
-        ],
+        // No gauge, no colours, no dashboard. --read-only applies: a lock that
+        // makes kill refuse (exit 1), which a wrapper may always pass.
+        not: &["warn", "crit", "no_color", "interval", "filter"],
         connection: true,
         globals: true,
     },
@@ -296,7 +290,6 @@ pub fn check(matches: &ArgMatches, cli: &Cli) -> Result<(), Usage> {
             .find(|a| a.get_id() == id.as_str())
             .map_or_else(|| id.clone(), flag);
         return Err(usage(match (name, id.as_str()) {
-            ("kill", "read_only") => "--read-only forbids every kill".to_string(),
             ("demo", _) if connection_ids().contains(&id) => {
                 format!("{shown} does not apply to conntop demo: it starts its own server")
             }

@@ -131,20 +131,30 @@ impl Source {
     }
 
     fn start(mut conn: Conn, endpoint: &str) -> Result<Source, SourceError> {
-        let row: Option<(Value, Value)> = conn
-            .query_first("SELECT VERSION(), CONNECTION_ID()")
+        let row: Option<(Value, Value, Value)> = conn
+            .query_first("SELECT VERSION(), CONNECTION_ID(), USER()")
             .map_err(|e| classify(&e, true))?;
-        let (version, own_id) = match row {
-            Some((v, id)) => (
+        let (version, own_id, user) = match row {
+            Some((v, id, user)) => (
                 value_text(&v).unwrap_or_default(),
                 value_u64(&id).unwrap_or(0),
+                value_text(&user).unwrap_or_default(),
             ),
-            None => (String::new(), 0),
+            None => (String::new(), 0, String::new()),
         };
         let server = ServerInfo::from_version(&version);
         let grants: Vec<Value> = conn.query("SHOW GRANTS").map_err(|e| classify(&e, true))?;
         let grants: Vec<String> = grants.iter().filter_map(value_text).collect();
-        let privileges = parse_grants(&grants);
+        let mut privileges = parse_grants(&grants);
+        // Without SUPER/CONNECTION ADMIN the server lets us kill only the
+        // sessions of our own user name (the processlist's User, which is
+        // USER() without the host). A role may grant it: then we cannot tell.
+        if !privileges.kill_any && !grants_roles(&grants) {
+            let name = user
+                .rsplit_once('@')
+                .map_or(user.as_str(), |(name, _)| name);
+            privileges.kill_only_user = Some(name.to_string());
+        }
         Ok(Source {
             conn,
             processlist: ProcesslistSql::for_server(&server),
@@ -173,8 +183,8 @@ impl Source {
     }
 
     /// What our account may do.
-    pub fn privileges(&self) -> Privileges {
-        self.privileges
+    pub fn privileges(&self) -> &Privileges {
+        &self.privileges
     }
 
     /// One tick: two statements (status [+ variables] + transactions, then
@@ -241,7 +251,7 @@ impl Source {
             status: status.status,
             sessions,
             own_id: self.own_id,
-            privileges: self.privileges,
+            privileges: self.privileges.clone(),
             poll_latency: started.elapsed(),
             statements,
             endpoint: self.endpoint.clone(),
@@ -534,7 +544,8 @@ mod tests {
             parse_grants(&mariadb),
             Privileges {
                 process: true,
-                kill_any: true
+                kill_any: true,
+                ..Privileges::default()
             }
         );
         // Recorded shape of MySQL 8 SHOW GRANTS: static privileges, then dynamic ones.
@@ -546,7 +557,8 @@ mod tests {
             parse_grants(&mysql8),
             Privileges {
                 process: true,
-                kill_any: true
+                kill_any: true,
+                ..Privileges::default()
             }
         );
         let root = ["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION"];
@@ -554,7 +566,8 @@ mod tests {
             parse_grants(&root),
             Privileges {
                 process: true,
-                kill_any: true
+                kill_any: true,
+                ..Privileges::default()
             }
         );
         let app = [
@@ -562,6 +575,11 @@ mod tests {
             "GRANT ALL PRIVILEGES ON `appdb`.* TO `app`@`%`",
         ];
         assert_eq!(parse_grants(&app), Privileges::default());
+        assert!(!grants_roles(&app));
+        // A role may carry CONNECTION ADMIN (MariaDB, MySQL 8 spellings).
+        assert!(grants_roles(&["GRANT `dba` TO `bob`@`%`"]));
+        assert!(grants_roles(&["GRANT `dba`@`%` TO `bob`@`%`"]));
+        assert!(!grants_roles(&["GRANT PROXY ON ''@'' TO `bob`@`%`"]));
     }
 
     #[test]

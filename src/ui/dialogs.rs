@@ -11,7 +11,7 @@ use crate::app::keymap::{self, Action, Mode};
 use crate::app::{App, Plan, PlanKind};
 use crate::command::KillMode;
 use crate::findings::Severity;
-use crate::snapshot::Session;
+use crate::snapshot::{LISTED_INFO_CHARS, Session};
 use crate::text::{block, one_line, short_duration, short_ms};
 use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
@@ -89,8 +89,35 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
         area.height.saturating_sub(2),
     );
     let text = match app.sessions().iter().find(|s| s.id == id) {
-        Some(s) => {
+        Some(listed) => {
+            // The processlist carries the statement's start; the whole one
+            // is read on demand and shown once it is here.
+            let whole = match &app.data.statement {
+                Some((sid, Ok(Some(text)))) if *sid == id => Some(text.as_str()),
+                _ => None,
+            };
+            let s = &Session {
+                info: whole.map(str::to_string).or_else(|| listed.info.clone()),
+                ..listed.clone()
+            };
             let mut lines = session_lines(s, theme, true);
+            match &app.data.statement {
+                Some((sid, Err(e))) if *sid == id => lines.push(Line::styled(
+                    format!(
+                        "(only the first {LISTED_INFO_CHARS} characters: {})",
+                        one_line(e, 120)
+                    ),
+                    theme.dim(),
+                )),
+                None if listed
+                    .info
+                    .as_ref()
+                    .is_some_and(|q| q.chars().count() >= LISTED_INFO_CHARS) =>
+                {
+                    lines.push(Line::styled("(reading the whole statement…)", theme.dim()))
+                }
+                _ => {}
+            }
             lines.push(Line::raw(""));
             lines.push(Line::from(hint_spans(Mode::Detail, |_| true, theme)));
             Text::from(lines)
@@ -193,7 +220,8 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
     if plan.mode == KillMode::Connection && open_trx > 0 {
         lines.push(Line::styled(
             format!(
-                "{open_trx} of them hold an open transaction: killing the connection rolls it back."
+                "{open_trx} of them {} an open transaction: killing the connection rolls it back.",
+                if open_trx == 1 { "holds" } else { "hold" }
             ),
             theme.warn(),
         ));
@@ -266,15 +294,13 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
             lines.push(Line::raw(format!("  {}", one_line(e, 500))));
         }
         for step in &f.fix {
-            let key = keymap::step_key(step)
-                .map(|k| format!(" [{k}]"))
-                .unwrap_or_default();
+            let key = step.key().map(|k| format!(" [{k}]")).unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::raw(format!("  → {}", one_line(&step.text, 500))),
                 Span::styled(key, theme.key()),
             ]));
-            if let Some(sql) = &step.sql {
-                for l in block(sql).lines() {
+            for text in [&step.sql, &step.config].into_iter().flatten() {
+                for l in block(text).lines() {
                     lines.push(Line::raw(format!("    {l}")));
                 }
             }

@@ -76,7 +76,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     "–".into()
                 },
-                format!("{:.1}%", g.share * 100.0),
+                // A group of system threads holds no slot.
+                if g.slots > 0 {
+                    format!("{:.1}%", g.share * 100.0)
+                } else {
+                    "–".into()
+                },
             ]);
             if pos == table.cursor {
                 row.style(theme.selected())

@@ -150,8 +150,8 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         .as_ref()
         .map_or(0, |b| rejected.saturating_sub(b.rejected));
     let mut spans = vec![
-        Span::raw(format!("running {}  ", s.status.threads_running)),
-        Span::raw(format!("sleeping {}  ", app.data.sleeping)),
+        Span::raw(format!("running {}  ", app.data.counts.running)),
+        Span::raw(format!("sleeping {}  ", app.data.counts.sleeping)),
         Span::raw(format!("new/s {}  ", rate(conn_rate))),
         Span::raw(format!(
             "{} {}  ",
