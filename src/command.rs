@@ -106,6 +106,8 @@ pub enum Command {
         /// Free text for the audit log ("idle kill, threshold 5m").
         why: String,
     },
+    /// Poll at this interval from now on (no reply).
+    SetInterval(Duration),
 }
 
 /// What happened to one target.

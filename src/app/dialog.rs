@@ -8,7 +8,8 @@ use crate::command::KillMode;
 use crate::filter::Filter;
 
 use super::keymap::{Action, Mode, OtherKeys};
-use super::preview::{Plan, PlanKind, step_threshold};
+use super::ladder;
+use super::preview::{Plan, PlanKind};
 use super::{App, Effect, Level};
 
 /// Longest filter text, in characters.
@@ -50,15 +51,38 @@ impl Dialog {
             Dialog::Diagnosis { .. } => Mode::Diagnosis,
         }
     }
+
+    /// The scroll offset of a dialog that scrolls.
+    pub fn scroll(&self) -> Option<u16> {
+        match self {
+            Dialog::Help { scroll }
+            | Dialog::Detail { scroll, .. }
+            | Dialog::Diagnosis { scroll } => Some(*scroll),
+            Dialog::Filter { .. } | Dialog::Confirm(_) => None,
+        }
+    }
+
+    /// Keeps the scroll offset at most `limit` (the end of the text).
+    pub(super) fn clamp_scroll(&mut self, limit: u16) {
+        match self {
+            Dialog::Help { scroll }
+            | Dialog::Detail { scroll, .. }
+            | Dialog::Diagnosis { scroll } => *scroll = (*scroll).min(limit),
+            Dialog::Filter { .. } | Dialog::Confirm(_) => {}
+        }
+    }
 }
 
 /// The new scroll offset for a scrolling action, `None` for other actions.
+/// Past the end is clamped after the update (the app knows the screen).
 fn scrolled(scroll: u16, action: Action) -> Option<u16> {
     match action {
         Action::Up => Some(scroll.saturating_sub(1)),
         Action::Down => Some(scroll.saturating_add(1)),
         Action::PageUp => Some(scroll.saturating_sub(DIALOG_PAGE)),
         Action::PageDown => Some(scroll.saturating_add(DIALOG_PAGE)),
+        Action::Top => Some(0),
+        Action::Bottom => Some(u16::MAX),
         _ => None,
     }
 }
@@ -161,7 +185,8 @@ impl App {
             Action::Confirm => return self.confirm(plan),
             Action::Cancel => self.say(Level::Info, "cancelled: nothing killed"),
             Action::ThresholdUp | Action::ThresholdDown if plan.kind.has_threshold() => {
-                let threshold = step_threshold(plan.threshold, action == Action::ThresholdUp);
+                let rungs = ladder::rungs(plan.kind, self.configured_threshold(plan.kind));
+                let threshold = ladder::step(plan.threshold, action == Action::ThresholdUp, &rungs);
                 let plan = match self.plan(plan.kind, plan.mode, threshold) {
                     Ok(moved) => moved,
                     Err(why) => {
