@@ -19,6 +19,7 @@ pub mod audit;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod filter;
 pub mod findings;
 pub mod groups;
 pub mod history;

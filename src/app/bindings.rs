@@ -139,7 +139,7 @@ const TABLE: &[Binding] = &[
         action: Action::Filter,
         hint: Some("filter"),
         rank: 4,
-        help: "filter (user, host, db, command, state, query)",
+        help: "filter: word user:app* db:shop !cmd:Sleep time>30s",
         section: Section::View,
         ..BASE
     },

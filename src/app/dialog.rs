@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::command::KillMode;
+use crate::filter::Filter;
 
 use super::keymap::{Action, Mode, OtherKeys};
 use super::ladder;
@@ -141,25 +142,42 @@ impl App {
                     if input.chars().count() < FILTER_MAX {
                         input.push(c);
                     }
-                    self.table.filter = input.clone();
-                    self.refresh_rows();
+                    let input = input.clone();
+                    self.apply_filter(&input);
                 }
             }
         }
     }
 
+    /// Applies the typed filter when it parses; otherwise the table keeps
+    /// the previous one (the prompt shows why). True when applied.
+    fn apply_filter(&mut self, input: &str) -> bool {
+        if Filter::parse(input).is_err() {
+            return false;
+        }
+        self.table.filter = input.to_string();
+        self.refresh_rows();
+        true
+    }
+
     fn on_filter(&mut self, mut input: String, action: Action) {
         match action {
-            Action::ApplyFilter => self.table.filter = input,
-            Action::ClearInput => self.table.filter.clear(),
+            // Enter on an expression that does not parse keeps the prompt open.
+            Action::ApplyFilter if !self.apply_filter(&input) => {
+                self.dialog = Some(Dialog::Filter { input });
+            }
+            Action::ApplyFilter => {}
+            Action::ClearInput => {
+                self.table.filter.clear();
+                self.refresh_rows();
+            }
             Action::DeleteChar => {
                 input.pop();
-                self.table.filter = input.clone();
+                self.apply_filter(&input);
                 self.dialog = Some(Dialog::Filter { input });
             }
             _ => self.dialog = Some(Dialog::Filter { input }),
         }
-        self.refresh_rows();
     }
 
     fn on_confirm(&mut self, plan: Plan, action: Action) -> Vec<Effect> {

@@ -8,20 +8,35 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::keymap::{self, Mode};
 use crate::app::{App, Dialog, Level};
+use crate::filter::Filter;
 use crate::text::one_line;
 use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
 use crate::ui::wrap::cut;
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the footer.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let line = if let Some(Dialog::Filter { input }) = &app.dialog {
+        // An expression that does not parse: why, instead of the hints (the
+        // table keeps the previous filter). A long input shows its end.
+        let error = Filter::parse(input)
+            .err()
+            .map(|e| one_line(&e.to_string(), 120).into_owned());
+        let reserved = 2 + error.as_deref().map_or(0, |e| e.width() + 3);
+        let room = (area.width as usize).saturating_sub(reserved).max(8);
         let mut spans = vec![
             Span::styled("/", theme.key()),
-            Span::raw(one_line(input, 200).into_owned()),
-            Span::styled("█   ", theme.dim()),
+            Span::raw(tail(&one_line(input, 200), room)),
+            Span::styled("█", theme.dim()),
         ];
-        spans.extend(hint_spans(Mode::Filter, |_| true, theme));
+        match error {
+            Some(e) => spans.push(Span::styled(format!("  {e}"), theme.crit())),
+            None => {
+                spans.push(Span::raw("   "));
+                spans.extend(hint_spans(Mode::Filter, |_| true, theme));
+            }
+        }
         Line::from(spans)
     } else if let Some(run) = &app.kills.running {
         Line::from(Span::styled(
@@ -49,6 +64,24 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         table_hints(theme, usize::from(area.width))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The end of `text` that fits in `cols` columns, `…` first when cut.
+fn tail(text: &str, cols: usize) -> String {
+    if text.width() <= cols {
+        return text.to_string();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
 }
 
 /// Gap after each hint.
