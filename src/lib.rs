@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod filter;
 pub mod findings;
 pub mod groups;
 pub mod history;
