@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
         Some(Mode::Completions(args)) => modes::completions(args),
         Some(Mode::Man(args)) => modes::man(args),
-        Some(Mode::Check(args)) => return check_exit(&modes::check(&cli, args)),
+        Some(Mode::Check(args)) => return check_exit(&conntop::check::run(&cli, args)),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

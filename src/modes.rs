@@ -11,8 +11,8 @@ use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
 use crate::cli::{
-    self, CheckArgs, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format,
-    KillArgs, ManArgs, SandboxArgs,
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
+    ManArgs, SandboxArgs,
 };
 use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
@@ -43,7 +43,7 @@ fn env(key: &str) -> Option<String> {
 }
 
 /// Thresholds from the flags, with the given defaults for the durations.
-fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
+pub(crate) fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
     Thresholds {
         idle_over: cli.thresholds.idle_over.unwrap_or(idle),
         query_over: cli.thresholds.query_over.unwrap_or(query),
@@ -83,13 +83,13 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
 }
 
 /// Resolves the connection options and asks for the password if `-p` was bare.
-fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+pub(crate) fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     let mut opts = config::resolve(&cli.connect, &env)?;
     opts.ask_password_if_needed()?;
     Ok(opts)
 }
 
-fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
+pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
     opts.tls_attempts()
         .iter()
         .map(|&tls| opts.to_mysql_opts(tls))
@@ -182,11 +182,18 @@ fn run_dashboard(
     };
     let handle = poller::spawn(config, first, first_error);
     // `--on-alert`: a thread between the poller and the dashboard runs them.
-    let alerting = alert_tee(
-        cli,
-        &handle,
-        thresholds(cli, defaults.idle_over, defaults.query_over),
-    )?;
+    let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
+        Some(config) => {
+            let hook = AlertHook::new(
+                config,
+                thresholds(cli, defaults.idle_over, defaults.query_over),
+            );
+            let tee = AlertTee::start(&handle, hook)
+                .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            Some(tee)
+        }
+        None => None,
+    };
     let mut app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
         safety: preview_safety,
@@ -564,79 +571,4 @@ pub fn sandbox(args: &SandboxArgs) -> Result<(), Failure> {
         &mut out,
     )
     .map_err(Failure::from)
-}
-
-/// The alert configuration of the flags, `None` without `--on-alert`.
-fn alert_config(cli: &Cli) -> Option<AlertConfig> {
-    let a = &cli.alerts;
-    (!a.on_alert.is_empty()).then(|| AlertConfig {
-        at: a.alert_at.unwrap_or(cli.thresholds.warn) / 100.0,
-        commands: a.on_alert.clone(),
-        timeout: a.alert_timeout,
-        every: crate::alert::ALERT_EVERY,
-    })
-}
-
-/// The dashboard's alert tee, when `--on-alert` is given.
-fn alert_tee(
-    cli: &Cli,
-    poller: &crate::link::Link,
-    t: Thresholds,
-) -> Result<Option<(crate::link::Link, AlertTee)>, Failure> {
-    let Some(config) = alert_config(cli) else {
-        return Ok(None);
-    };
-    let hook = AlertHook::new(config, t);
-    AlertTee::start(poller, hook)
-        .map(Some)
-        .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))
-}
-
-/// `conntop check`: one sample (two with `--sample`), one status line.
-/// Never fails: what keeps it from knowing is UNKNOWN.
-pub fn check(cli: &Cli, args: &CheckArgs) -> crate::check::Verdict {
-    use crate::check::{self, Levels, Rates};
-    let levels = Levels {
-        warn_pct: cli.thresholds.warn,
-        crit_pct: cli.thresholds.crit,
-    };
-    if levels.warn_pct > levels.crit_pct {
-        return check::unknown("--warn must not be above --crit (see conntop check --help)");
-    }
-    let opts = match connect_options(cli) {
-        Ok(o) => o,
-        Err(Failure(why)) => return check::unknown(&why),
-    };
-    let endpoint = opts.endpoint();
-    let mut source = match Source::connect(&attempts(&opts), &endpoint) {
-        Ok(s) => s,
-        Err(SourceError::TooManyConnections(help)) => return check::refused(&help),
-        Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
-    };
-    let mut history = History::default();
-    let mut snap = match source.poll() {
-        Ok(s) => s,
-        Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
-    };
-    history.push(Sample::from_snapshot(&snap));
-    if let Some(wait) = args.sample {
-        std::thread::sleep(wait);
-        snap = match source.poll() {
-            Ok(s) => s,
-            Err(e) => return check::unknown(&format!("{endpoint}: {e}")),
-        };
-        history.push(Sample::from_snapshot(&snap));
-    }
-    let rates = args.sample.map(|_| Rates {
-        connections: history.last_rate(|s| s.connections).unwrap_or(0.0),
-        rejected: history.last_rate(|s| s.rejected).unwrap_or(0.0),
-        aborted: history.last_rate(|s| s.aborted_connects).unwrap_or(0.0),
-    });
-    let t = thresholds(
-        cli,
-        Thresholds::default().idle_over,
-        Thresholds::default().query_over,
-    );
-    let found = findings::diagnose(&snap, &history, &t);
-    check::verdict(&snap, &found, levels, rates)
 }

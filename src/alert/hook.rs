@@ -32,6 +32,19 @@ pub struct AlertConfig {
     pub every: Duration,
 }
 
+impl AlertConfig {
+    /// The configuration the flags ask for; `None` without `--on-alert`.
+    /// `--alert-at` defaults to `warn_pct` (`--warn`).
+    pub fn from_flags(flags: &crate::cli::AlertArgs, warn_pct: f64) -> Option<AlertConfig> {
+        (!flags.on_alert.is_empty()).then(|| AlertConfig {
+            at: flags.alert_at.unwrap_or(warn_pct) / 100.0,
+            commands: flags.on_alert.clone(),
+            timeout: flags.alert_timeout,
+            every: super::ALERT_EVERY,
+        })
+    }
+}
+
 /// Findings, detection and the runner over one stream of snapshots.
 #[derive(Debug)]
 pub struct AlertHook {

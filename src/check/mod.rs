@@ -11,8 +11,12 @@
 //! the state to its severity. A server that refuses us with 1040 is full:
 //! CRITICAL. Anything that keeps us from knowing is UNKNOWN, bad flags too.
 //!
-//! Everything here is pure: [`verdict`] turns a snapshot and its findings
-//! into the line; `modes::check` connects and samples.
+//! [`verdict`] is pure: it turns a snapshot and its findings into the
+//! line; [`run`] connects and samples.
+
+mod run;
+
+pub use run::run;
 
 use std::fmt::Write as _;
 
