@@ -291,7 +291,8 @@ impl App {
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::NextSort | Action::ReverseSort => {
-                self.table.change_sort(action == Action::NextSort);
+                let visible = crate::ui::sessions::columns_for(self.screen.width);
+                self.table.change_sort(action == Action::NextSort, &visible);
                 self.refresh_rows();
             }
             Action::Filter => {
