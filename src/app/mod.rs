@@ -68,6 +68,8 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Quit,
+    /// Leave the screen to the shell and stop until continued (Ctrl-Z).
+    Suspend,
     Send(Command),
 }
 
@@ -267,6 +269,7 @@ impl App {
         let mode = self.mode();
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
+            Some(Action::Suspend) => vec![Effect::Suspend],
             Some(action) if mode == Mode::Table => {
                 let mut effects = self.on_table_action(action);
                 effects.extend(self.read_statement());
@@ -369,8 +372,9 @@ impl App {
                 KillMode::Query,
                 self.opts.thresholds.query_over,
             ),
-            // Quit is answered before; the rest belong to dialogs.
+            // Quit and Suspend are answered before; the rest belong to dialogs.
             Action::Quit
+            | Action::Suspend
             | Action::Confirm
             | Action::Cancel
             | Action::ThresholdUp
