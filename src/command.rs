@@ -98,6 +98,8 @@ pub enum Command {
         /// Free text for the audit log ("idle kill, threshold 5m").
         why: String,
     },
+    /// Move a replay's time cursor (a live source ignores it).
+    Replay(crate::replay::ReplayCommand),
 }
 
 /// What happened to one target.
@@ -156,6 +158,8 @@ pub enum Reply {
         tally: KillTally,
         first_error: Option<String>,
     },
+    /// Where a replay is now (after a command, or a played step).
+    Replay(Box<crate::replay::ReplayFrame>),
 }
 
 /// Serialises a Duration as whole milliseconds.

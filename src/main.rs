@@ -73,6 +73,8 @@ fn main() -> ExitCode {
         Some(Mode::Kill(args)) => modes::kill(&cli, args),
         Some(Mode::Demo(args)) => modes::demo(&cli, args),
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
+        Some(Mode::Record(args)) => modes::record(&cli, args),
+        Some(Mode::Replay(args)) => modes::replay(&cli, args),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

@@ -177,7 +177,7 @@ impl Poller {
                     self.kill(request, mode, &targets, &why);
                     next_tick = Instant::now();
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok(Command::Replay(_)) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }

@@ -36,6 +36,10 @@ pub enum Dialog {
     Diagnosis {
         scroll: u16,
     },
+    /// A replay's go-to-a-time prompt.
+    GoTo {
+        input: String,
+    },
 }
 
 impl Dialog {
@@ -47,6 +51,7 @@ impl Dialog {
             Dialog::Filter { .. } => Mode::Filter,
             Dialog::Confirm(_) => Mode::Confirm,
             Dialog::Diagnosis { .. } => Mode::Diagnosis,
+            Dialog::GoTo { .. } => Mode::GoTo,
         }
     }
 }
@@ -71,6 +76,7 @@ impl App {
         match dialog {
             Dialog::Confirm(plan) => return self.on_confirm(plan, action),
             Dialog::Filter { input } => self.on_filter(input, action),
+            Dialog::GoTo { input } => return self.on_goto(input, action),
             Dialog::Help { scroll } => {
                 self.dialog = scrolled(scroll, action).map(|scroll| Dialog::Help { scroll });
             }
@@ -113,6 +119,7 @@ impl App {
                 if key.modifiers.contains(KeyModifiers::CONTROL) {
                     return;
                 }
+                self.type_goto(c);
                 if let Some(Dialog::Filter { input }) = &mut self.dialog {
                     if input.chars().count() < FILTER_MAX {
                         input.push(c);

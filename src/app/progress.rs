@@ -67,6 +67,7 @@ impl Kills {
                 }
                 None
             }
+            Reply::Replay(_) => None,
             Reply::KillDone {
                 request,
                 mode,

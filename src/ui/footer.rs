@@ -22,6 +22,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         ];
         spans.extend(hint_spans(Mode::Filter, |_| true, theme));
         Line::from(spans)
+    } else if let Some(Dialog::GoTo { input }) = &app.dialog {
+        crate::ui::replay::goto_line(input, theme)
     } else if let Some(run) = &app.kills.running {
         Line::from(Span::styled(
             format!(
@@ -43,9 +45,20 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
     } else {
-        let mut hints: Vec<(&str, &str, Section)> = Mode::Table
-            .bindings()
+        // A replay's keys first; of the table's, only help and quit.
+        let replay: &[_] = if app.replay.is_some() {
+            Mode::Replay.bindings()
+        } else {
+            &[]
+        };
+        let mut hints: Vec<(&str, &str, Section)> = replay
             .iter()
+            .chain(
+                Mode::Table
+                    .bindings()
+                    .iter()
+                    .filter(|b| app.replay.is_none() || b.section == Section::General),
+            )
             .filter_map(|b| b.hint.map(|word| (b.first_key(), word, b.section)))
             .collect();
         // When the hints do not fit, View hints go first, then Kill ones;

@@ -21,6 +21,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn status_line(app: &App, theme: Theme) -> Line<'static> {
+    if let Some(line) = crate::ui::replay::status_line(app, theme) {
+        return line;
+    }
     let mut spans = vec![Span::styled("conntop ", theme.title())];
     if let Some(s) = &app.data.snapshot {
         spans.push(Span::raw(format!("{} ", one_line(&s.server.version, 40))));

@@ -9,6 +9,7 @@ pub mod header;
 pub mod help;
 pub mod history;
 pub mod layout;
+pub mod replay;
 pub mod sessions;
 pub mod theme;
 
@@ -43,7 +44,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Some(Dialog::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
         Some(Dialog::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
-        Some(Dialog::Filter { .. }) | None => {}
+        Some(Dialog::Filter { .. } | Dialog::GoTo { .. }) | None => {}
     }
 }
 
