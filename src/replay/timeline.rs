@@ -125,6 +125,7 @@ impl Scanner {
             used as f64 / max as f64
         };
         if let Some(prev) = self.usage {
+            // Up through the levels lowest first, down highest first.
             for &l in &self.levels {
                 if prev < l && usage >= l {
                     let verb = if l >= 1.0 { "reached" } else { "crossed" };
@@ -132,7 +133,10 @@ impl Scanner {
                         EventKind::Above(l),
                         format!("usage {verb} {} ({used}/{max})", pct(l)),
                     );
-                } else if prev >= l && usage < l {
+                }
+            }
+            for &l in self.levels.iter().rev() {
+                if prev >= l && usage < l {
                     say(
                         EventKind::Below(l),
                         format!("usage back under {} ({used}/{max})", pct(l)),

@@ -43,11 +43,7 @@ pub fn status_line(app: &App, theme: Theme) -> Option<Line<'static>> {
         )));
     }
     spans.push(Span::styled(
-        format!(
-            "recorded {} – {}",
-            Utc::of(r.first).seconds(),
-            Utc::of(r.last).time()
-        ),
+        format!("[{} – {}]", Utc::of(r.first).time(), Utc::of(r.last).time()),
         theme.dim(),
     ));
     Some(Line::from(spans))
