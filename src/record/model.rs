@@ -402,10 +402,16 @@ impl State {
     /// The history sample of this moment, equal to
     /// `Sample::from_snapshot(&self.to_snapshot())` without building it.
     pub fn sample(&self) -> Sample {
-        let mut per_host: Vec<(String, u32)> =
-            self.hosts.iter().map(|(h, &n)| (h.clone(), n)).collect();
-        per_host.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        per_host.truncate(HOSTS_PER_SAMPLE);
+        // The busiest first, ties by name; only the kept ones are copied.
+        let order =
+            |a: &(&String, u32), b: &(&String, u32)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        let mut top: Vec<(&String, u32)> = self.hosts.iter().map(|(h, &n)| (h, n)).collect();
+        if top.len() > HOSTS_PER_SAMPLE {
+            top.select_nth_unstable_by(HOSTS_PER_SAMPLE, order);
+            top.truncate(HOSTS_PER_SAMPLE);
+        }
+        top.sort_by(order);
+        let per_host: Vec<(String, u32)> = top.into_iter().map(|(h, n)| (h.clone(), n)).collect();
         let s = &self.status;
         Sample {
             at: from_ms(self.at_ms),
@@ -664,6 +670,24 @@ mod tests {
         assert_eq!(by_id(9).command, "Sleep");
         assert_eq!(by_id(9).time_ms, 0);
         assert_eq!(by_id(1).time_ms, 2_000);
+    }
+
+    #[test]
+    fn samples_keep_the_busiest_hosts_as_live_ones_do() {
+        let sessions = (0..700u64)
+            .map(|i| {
+                session(
+                    i + 10,
+                    "app",
+                    &format!("10.1.{}.{}:{i}", i % 90, i % 3),
+                    "Sleep",
+                    0,
+                )
+            })
+            .collect();
+        let st = State::default().next(&snap(1_000, sessions));
+        assert_eq!(st.sample(), Sample::from_snapshot(&st.to_snapshot()));
+        assert_eq!(st.sample().per_host.len(), HOSTS_PER_SAMPLE);
     }
 
     #[test]
