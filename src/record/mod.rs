@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod codec;
 pub mod daemon;
+pub mod fields;
 pub mod format;
 pub mod model;
 pub mod reader;
