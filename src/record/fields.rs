@@ -20,6 +20,7 @@ pub fn status_fields(s: &Status) -> [u64; 8] {
     ]
 }
 
+/// The status of counters in [`status_fields`] order.
 pub fn status_from(f: [u64; 8]) -> Status {
     Status {
         threads_connected: f[0],
@@ -33,6 +34,7 @@ pub fn status_from(f: [u64; 8]) -> Status {
     }
 }
 
+/// Writes who was polled.
 pub fn encode_meta(m: &Meta, e: &mut Enc) {
     e.str(&m.version);
     e.str(&m.endpoint);
@@ -40,6 +42,7 @@ pub fn encode_meta(m: &Meta, e: &mut Enc) {
     e.u8(u8::from(m.privileges.process) | (u8::from(m.privileges.kill_any) << 1));
 }
 
+/// Reads who was polled.
 pub fn decode_meta(d: &mut Dec) -> Result<Meta, DecodeError> {
     let version = d.str()?;
     let endpoint = d.str()?;
@@ -56,6 +59,7 @@ pub fn decode_meta(d: &mut Dec) -> Result<Meta, DecodeError> {
     })
 }
 
+/// Writes the variables.
 pub fn encode_variables(v: &Variables, e: &mut Enc) {
     for n in [v.max_connections, v.wait_timeout, v.interactive_timeout] {
         e.u64(n);
@@ -86,6 +90,7 @@ pub fn encode_variables(v: &Variables, e: &mut Enc) {
     }
 }
 
+/// Reads the variables.
 pub fn decode_variables(d: &mut Dec) -> Result<Variables, DecodeError> {
     let port = |v: Option<u64>| v.and_then(|p| u16::try_from(p).ok());
     Ok(Variables {
