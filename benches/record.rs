@@ -126,6 +126,7 @@ impl Synth {
                 privileges: Privileges {
                     process: true,
                     kill_any: true,
+                    kill_only_user: None,
                 },
                 poll_latency: Duration::from_millis(3),
                 statements: 2,

@@ -213,6 +213,7 @@ fn snapshot(n: usize) -> Snapshot {
         privileges: Privileges {
             process: true,
             kill_any: true,
+            ..Privileges::default()
         },
         poll_latency: Duration::from_millis(4),
         statements: 2,

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::kill::policy::SkipReason;
 use crate::snapshot::{Session, Snapshot};
 
 /// What the poller publishes on the latest-wins channel.
@@ -89,30 +90,59 @@ pub struct KillTarget {
 /// A request from the UI to the poller.
 #[derive(Debug, Clone)]
 pub enum Command {
+    /// Read the whole statement one session runs (the processlist carries
+    /// only its first characters); answered with [`Reply::Statement`].
+    Statement { id: u64 },
     /// Kill these sessions, re-checking each just before its KILL.
     Kill {
         /// Echoed in every reply so the UI can match them.
         request: u64,
         mode: KillMode,
         targets: Vec<KillTarget>,
+        /// When the targets were read (the snapshot the user confirmed
+        /// from): a session confirmed by itself must have aged by the time
+        /// since, or it runs something new.
+        seen_at: SystemTime,
         /// Free text for the audit log ("idle kill, threshold 5m").
         why: String,
     },
+    /// Poll at this interval from now on (no reply).
+    SetInterval(Duration),
     /// Move a replay's time cursor (a live source ignores it).
     Replay(crate::replay::ReplayCommand),
 }
 
 /// What happened to one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "result", content = "detail")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KillOutcome {
     Killed,
     /// A dry run: it passed its re-check and would have been killed; nothing was sent.
     WouldKill,
     /// Not killed because it no longer matched what was confirmed (or is gone).
-    Skipped(String),
+    Skipped(SkipReason),
     /// The server refused or failed.
     Failed(String),
+}
+
+impl KillOutcome {
+    /// The audit log's `result`: `killed`, `would_kill`, `skipped`, `failed`.
+    pub fn result(&self) -> &'static str {
+        match self {
+            KillOutcome::Killed => "killed",
+            KillOutcome::WouldKill => "would_kill",
+            KillOutcome::Skipped(_) => "skipped",
+            KillOutcome::Failed(_) => "failed",
+        }
+    }
+
+    /// The audit log's `detail`: why it was skipped or failed.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            KillOutcome::Killed | KillOutcome::WouldKill => None,
+            KillOutcome::Skipped(why) => Some(why.to_string()),
+            KillOutcome::Failed(why) => Some(why.clone()),
+        }
+    }
 }
 
 /// Counts of a finished (or running) kill batch.
@@ -145,6 +175,12 @@ impl KillTally {
 /// The poller's answer to a [`Command`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
+    /// The whole statement of session `id`: `Ok(None)` when it runs none
+    /// (finished, or gone), `Err` with the reason it could not be read.
+    Statement {
+        id: u64,
+        text: Result<Option<String>, String>,
+    },
     /// A batch is under way.
     KillProgress {
         request: u64,

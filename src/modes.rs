@@ -1,19 +1,25 @@
 //! What each mode does once the flags are parsed: the dashboard, `--once`,
 //! `kill`, `demo` and the hidden `sandbox`. Each returns a one-line error.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use mysql::Opts;
 
+use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
-use crate::audit::AuditLog;
-use crate::cli::{Cli, DemoArgs, Format, KillArgs, RecordArgs, ReplayArgs, SandboxArgs};
-use crate::command::{KillMode, KillOutcome};
+use crate::audit::{AuditLog, AuditSink};
+use crate::cli::{
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
+    ManArgs, RecordArgs, ReplayArgs, SandboxArgs,
+};
+use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
 use crate::history::{History, Sample};
-use crate::kill::{self, Batch, Safety, Selection};
+use crate::kill::executor::{self, Batch};
+use crate::kill::{self, Refusal, Safety, Selection};
 use crate::poller::{self, PollerConfig};
 use crate::record;
 use crate::replay;
@@ -39,7 +45,7 @@ fn env(key: &str) -> Option<String> {
 }
 
 /// Thresholds from the flags, with the given defaults for the durations.
-fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
+pub(crate) fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
     Thresholds {
         idle_over: cli.thresholds.idle_over.unwrap_or(idle),
         query_over: cli.thresholds.query_over.unwrap_or(query),
@@ -50,11 +56,11 @@ fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
 
 fn safety(cli: &Cli) -> Safety {
     Safety {
-        own_id: 0,
         allow_system: cli.safety.allow_system,
         ignore_users: cli.safety.ignore_user.clone(),
         ignore_hosts: cli.safety.ignore_host.clone(),
         read_only: cli.safety.read_only,
+        ..Safety::default()
     }
 }
 
@@ -66,22 +72,26 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         .clone()
         .or_else(|| AuditLog::default_path(&env))
         .ok_or_else(|| Failure("no place for the audit log: give --audit-log PATH".to_string()))?;
-    AuditLog::open(&path).map_err(|e| {
+    let mut log = AuditLog::open(&path).map_err(|e| {
         Failure(format!(
             "cannot open the audit log {}: {e} (give --audit-log PATH, or --read-only)",
             path.display()
         ))
-    })
+    })?;
+    for warning in log.take_warnings() {
+        eprintln!("conntop: warning: {warning}");
+    }
+    Ok(log)
 }
 
 /// Resolves the connection options and asks for the password if `-p` was bare.
-fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+pub(crate) fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     let mut opts = config::resolve(&cli.connect, &env)?;
     opts.ask_password_if_needed()?;
     Ok(opts)
 }
 
-fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
+pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
     opts.tls_attempts()
         .iter()
         .map(|&tls| opts.to_mysql_opts(tls))
@@ -93,6 +103,28 @@ fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
         SourceError::TooManyConnections(help) => Failure(help.clone()),
         other => Failure(format!("{endpoint}: {other}")),
     }
+}
+
+/// [`connect_error`], plus, when no server answers on this machine, how to
+/// name another one.
+fn first_connect_error(opts: &ConnectOptions, endpoint: &str, e: &SourceError) -> Failure {
+    let Failure(line) = connect_error(endpoint, e);
+    if !matches!(e, SourceError::Unreachable(_)) || !is_local(opts) {
+        return Failure(line);
+    }
+    Failure(format!(
+        "{line}; no server here? name one as with mysql: -h HOST [-P PORT], or -S /path/to/mysqld.sock"
+    ))
+}
+
+/// True when the connection goes to this machine (socket, localhost or loopback).
+fn is_local(opts: &ConnectOptions) -> bool {
+    opts.uses_socket()
+        || opts.host.as_deref().is_none_or(|h| {
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
 }
 
 fn colors(cli: &Cli) -> bool {
@@ -110,7 +142,7 @@ pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
     let (first, first_error) = match Source::connect(&attempts, &endpoint) {
         Ok(source) => (Some(source), None),
         Err(e @ SourceError::TooManyConnections(_)) => (None, Some(e.to_string())),
-        Err(e) => return Err(connect_error(&endpoint, &e)),
+        Err(e) => return Err(first_connect_error(&opts, &endpoint, &e)),
     };
     run_dashboard(
         cli,
@@ -141,11 +173,14 @@ fn run_dashboard(
         attempts,
         endpoint,
         kill_method: cli.safety.kill_method.into(),
-        safety: Safety {
-            own_id: first.as_ref().map_or(0, Source::own_id),
-            ..safety.clone()
-        },
+        safety: safety.clone(),
         audit,
+    };
+    // The previews apply the account's limits from the first connection
+    // (the app keeps the own id current from the snapshots).
+    let preview_safety = match &first {
+        Some(source) => safety.connected(source.own_id(), source.privileges()),
+        None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
     // `--record DIR`: a tee between the poller and the dashboard.
@@ -153,16 +188,47 @@ fn run_dashboard(
         Some(dir) => Some(record_tee(dir, &handle)?),
         None => None,
     };
-    let app = App::new(Options {
+    // `--on-alert`: a thread between the poller and the dashboard runs them.
+    let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
+        Some(config) => {
+            let hook = AlertHook::new(
+                config,
+                thresholds(cli, defaults.idle_over, defaults.query_over),
+            );
+            let tee = AlertTee::start(
+                recording.as_ref().map_or(&handle.link, |(link, _)| link),
+                hook,
+            )
+            .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            Some(tee)
+        }
+        None => None,
+    };
+    let mut app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
-        safety,
+        safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
-    let result = match &recording {
-        Some((link, _)) => tui::run(app, link),
-        None => tui::run(app, &handle),
-    };
+    // `--filter`: parsed already; the rows follow with the first snapshot.
+    if let Some(filter) = &cli.dashboard.filter {
+        app.table.filter = filter.as_str().to_string();
+    }
+    let result = tui::run(
+        app,
+        alerting
+            .as_ref()
+            .map(|(link, _)| link)
+            .or(recording.as_ref().map(|(link, _)| link))
+            .unwrap_or(&handle.link),
+    );
+    if let Some((link, tee)) = alerting {
+        drop(link);
+        // The terminal is the dashboard's while it runs: the alerts' log now.
+        for line in tee.stop() {
+            eprintln!("conntop: {line}");
+        }
+    }
     if let Some((link, tee)) = recording {
         drop(link);
         tee.stop();
@@ -175,8 +241,8 @@ fn run_dashboard(
 pub fn once(cli: &Cli) -> Result<(), Failure> {
     let opts = connect_options(cli)?;
     let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    let mut source = Source::connect(&attempts(&opts), &endpoint)
+        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
     let snap = source.poll().map_err(|e| connect_error(&endpoint, &e))?;
     let mut history = History::default();
     history.push(Sample::from_snapshot(&snap));
@@ -205,20 +271,14 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     {
         (Some(d), None) => (KillMode::Connection, true, d),
         (None, Some(d)) => (KillMode::Query, false, d),
-        (Some(_), Some(_)) => {
+        // `cli::check` refuses both and neither as usage errors first.
+        _ => {
             return Err(Failure(
-                "give one of --idle-over (kill idle connections) or --query-over (stop long queries), not both"
-                    .to_string(),
-            ));
-        }
-        (None, None) => {
-            return Err(Failure(
-                "say what to kill: --idle-over DURATION (idle connections) or --query-over DURATION (long queries)"
-                    .to_string(),
+                "give exactly one of --idle-over or --query-over".to_string(),
             ));
         }
     };
-    let mut safety = safety(cli);
+    let safety = safety(cli);
     if safety.read_only {
         return Err(Failure(
             "read-only mode (--read-only): nothing is killed".to_string(),
@@ -226,23 +286,40 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     }
     let opts = connect_options(cli)?;
     let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
-    safety.own_id = source.own_id();
+    let mut source = Source::connect(&attempts(&opts), &endpoint)
+        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
+    let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
-    let sessions = source
+    let seen_at = std::time::SystemTime::now();
+    let mut sessions = source
         .read_sessions()
         .map_err(|e| connect_error(&endpoint, &e))?;
+    // `--where`, ANDed with `--match-user` / `--match-host` (the selection).
+    if let Some(filter) = &args.where_ {
+        sessions.retain(|s| filter.matches(s));
+    }
     let selection = Selection {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
     };
-    let targets = if expect_idle {
-        kill::idle_targets(&sessions, threshold, &safety, &selection)
+    let expect = if expect_idle {
+        Expect::IdleAtLeast { min: threshold }
     } else {
-        kill::long_targets(&sessions, threshold, &safety, &selection)
+        Expect::RunningAtLeast { min: threshold }
     };
-    let what = if expect_idle {
+    let targets = kill::targets(&sessions, expect, &safety, &selection);
+    let not_ours = sessions
+        .iter()
+        .filter(|s| kill::meets(s, expect) && selection.matches(s))
+        .filter(|s| safety.refuses(s) == Some(Refusal::OtherAccount))
+        .count();
+    if not_ours > 0 {
+        eprintln!(
+            "conntop: warning: left out {not_ours} sessions of other accounts: \
+             killing them needs CONNECTION ADMIN or SUPER"
+        );
+    }
+    let mut what = if expect_idle {
         format!(
             "idle for at least {}",
             humantime::format_duration(threshold)
@@ -253,6 +330,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             humantime::format_duration(threshold)
         )
     };
+    if let Some(filter) = &args.where_ {
+        what.push_str(&format!(" where {:?}", one_line(filter.as_str(), 200)));
+    }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -271,14 +351,15 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         why: &why,
         server: &endpoint,
+        seen_at,
     };
     let mut write_error = None;
-    let result = kill::execute(
+    let result = executor::execute(
         &mut source,
         &targets,
-        batch,
+        &batch,
         &safety,
-        Some(&mut audit),
+        &mut audit,
         &mut |t, outcome, _| {
             let s = &t.session;
             let (word, detail) = match outcome {
@@ -317,6 +398,12 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             audit.path().display()
         )?;
     }
+    for warning in &result.warnings {
+        eprintln!("conntop: warning: {warning}");
+    }
+    if let Some(e) = result.audit_error {
+        return Err(Failure(e));
+    }
     if let Some(e) = write_error {
         return Err(Failure::from(e));
     }
@@ -342,10 +429,22 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let opts: Opts = sb.opts(sandbox::MONITOR).into();
     let attempts = vec![opts];
     let first = Source::connect(&attempts, &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    eprint!("{}", demo_connect_help(sb.port(), sb.socket()));
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("Enter opens the dashboard (its q stops the server); q or Ctrl-C stops now… ");
+        let go = wait_for_enter();
+        eprintln!();
+        if !matches!(go, Ok(true)) {
+            load.stop();
+            let stopped = sb.stop();
+            go?;
+            return stopped.map_err(Failure::from);
+        }
+    }
     // Short thresholds so the demo's leak and long queries show within a minute.
     let defaults = Thresholds {
-        idle_over: Duration::from_secs(30),
-        query_over: Duration::from_secs(20),
+        idle_over: DEMO_IDLE_OVER,
+        query_over: DEMO_QUERY_OVER,
         ..Thresholds::default()
     };
     let result = run_dashboard(cli, attempts, endpoint, Some(first), None, defaults);
@@ -353,6 +452,129 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let stopped = sb.stop();
     result?;
     stopped.map_err(Failure::from)
+}
+
+/// How to reach the demo's server from another terminal: the address, the
+/// socket and every account. Lines fit 80 columns for a short socket path.
+pub fn demo_connect_help(port: u16, socket: &Path) -> String {
+    let sock = one_line(&socket.to_string_lossy(), 200).into_owned();
+    let (root, m) = (sandbox::ROOT.user, sandbox::MONITOR);
+    let apps = [sandbox::APP, sandbox::REPORTS, sandbox::BATCH]
+        .iter()
+        .map(|a| format!("{}/{}", a.user, a.password))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "conntop demo: the server listens on 127.0.0.1:{port}. Connect another client:\n  \
+         mysql -h 127.0.0.1 -P {port} -u {root}          (root, no password)\n  \
+         mysql -S {sock} -u {root}\n  \
+         conntop -h 127.0.0.1 -P {port} -u {mu} -p{mp}   (as the dashboard)\n\
+         Accounts {apps} own the database {db}.\n",
+        mu = m.user,
+        mp = m.password,
+        db = sandbox::APP_DATABASE,
+    )
+}
+
+/// Waits on the terminal for Enter (`true`) or q, Esc, Ctrl-C (`false`).
+/// Raw mode turns Ctrl-C into a key, so the demo's server is stopped
+/// rather than left behind by a SIGINT.
+fn wait_for_enter() -> std::io::Result<bool> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    crossterm::terminal::enable_raw_mode()?;
+    let answer = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break Ok(true),
+                KeyCode::Esc | KeyCode::Char('q') => break Ok(false),
+                KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Ok(false);
+                }
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    answer
+}
+
+/// `conntop completions SHELL`: the completion script on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    let mut cmd = cli::generated();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "conntop", &mut out);
+    write_stdout(&out)
+}
+
+/// `conntop man [SUBCOMMAND]`: a manual page (roff) on stdout,
+/// `conntop(1)` or `conntop-kill(1)`.
+pub fn man(args: &ManArgs) -> Result<(), Failure> {
+    let root = cli::generated();
+    let (title, cmd) = match &args.page {
+        None => ("conntop".to_string(), root),
+        Some(name) => {
+            let sub = root
+                .find_subcommand(name)
+                .cloned()
+                .ok_or_else(|| Failure(format!("no manual page for {name}")))?;
+            let title = format!("conntop-{name}");
+            (
+                title.clone(),
+                sub.display_name(title).bin_name(format!("conntop {name}")),
+            )
+        }
+    };
+    let takes_filter = cmd
+        .get_arguments()
+        .any(|a| matches!(a.get_id().as_str(), "filter" | "where"));
+    let has_subcommands = cmd.get_subcommands().next().is_some();
+    let has_after_help = cmd.get_after_help().is_some();
+    let page = clap_mangen::Man::new(cmd)
+        .title(title)
+        .source(format!("conntop {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    if has_subcommands {
+        page.render_subcommands_section(&mut out)?;
+    }
+    if takes_filter {
+        out.extend_from_slice(filter_section().as_bytes());
+    }
+    if has_after_help {
+        page.render_extra_section(&mut out)?;
+    }
+    write_stdout(&out)
+}
+
+/// The manual's FILTER EXPRESSIONS section, from [`filter::SYNTAX`].
+fn filter_section() -> String {
+    // roff: `\` starts an escape, `-` is a hyphen, a line may not start with `.` or `'`.
+    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut s = String::from(
+        ".SH \"FILTER EXPRESSIONS\"\n\
+         The \\fB/\\fR prompt, \\fB\\-\\-filter\\fR and \\fBkill \\-\\-where\\fR take terms \
+         separated by spaces; a session must pass every term.\n",
+    );
+    for (form, meaning) in crate::filter::SYNTAX {
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(form), roff(meaning)));
+    }
+    s.push_str(".PP\nExample: user:app host:10.0.* db:shop cmd:Sleep !user:repl time>30s\n");
+    s
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Failure::from),
+    }
 }
 
 /// `conntop sandbox`: a server for tests until stdin closes.
@@ -409,7 +631,7 @@ pub fn record(cli: &Cli, args: &RecordArgs) -> Result<(), Failure> {
         Err(e) => return Err(connect_error(&endpoint, &e)),
     };
     let config = PollerConfig {
-        interval: args.interval,
+        interval: cli.dashboard.interval,
         attempts,
         endpoint: endpoint.clone(),
         kill_method: cli.safety.kill_method.into(),
@@ -429,7 +651,7 @@ pub fn record(cli: &Cli, args: &RecordArgs) -> Result<(), Failure> {
         &mut err,
         &format!(
             "started: recording {endpoint} every {} to {} (retention {}, max size {} bytes)",
-            humantime::format_duration(args.interval),
+            humantime::format_duration(cli.dashboard.interval),
             args.dir.display(),
             humantime::format_duration(args.retention),
             args.max_size
@@ -485,6 +707,9 @@ pub fn replay(cli: &Cli, args: &ReplayArgs) -> Result<(), Failure> {
         color: colors(cli),
     });
     app.start_replay();
+    if let Some(filter) = &cli.dashboard.filter {
+        app.table.filter = filter.as_str().to_string();
+    }
     if let Some(note) = notes.first() {
         app.message = Some(crate::app::Message {
             text: note.clone(),

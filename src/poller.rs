@@ -12,13 +12,17 @@ use mysql::Opts;
 
 use crate::audit::AuditLog;
 use crate::command::{Command, Down, Feed, KillMethod, KillMode, KillTally, Reply};
-use crate::kill::{self, Batch, Safety};
+use crate::kill::Safety;
+use crate::kill::executor::{self, Batch};
 use crate::link::{Link, SourceEnd};
 use crate::snapshot::Snapshot;
 use crate::source::{Source, SourceError, too_many_connections_help};
 
 /// The shortest interval accepted (`-i`).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The longest interval accepted (`-i`, [`Command::SetInterval`]).
+pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Reconnect backoff: first retry after this long, doubling up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -38,7 +42,8 @@ pub struct PollerConfig {
     /// Human name of the server, for messages and the audit log.
     pub endpoint: String,
     pub kill_method: KillMethod,
-    /// Safety rules; `own_id` is filled in by the poller on every connect.
+    /// Safety rules from the flags; each batch binds them to the live
+    /// connection ([`Safety::connected`]).
     pub safety: Safety,
     pub audit: Option<AuditLog>,
 }
@@ -96,14 +101,10 @@ impl Drop for PollerHandle {
 /// that startup errors are reported before any UI appears); `None` starts in
 /// the reconnecting state with `first_error`.
 pub fn spawn(
-    mut config: PollerConfig,
+    config: PollerConfig,
     first: Option<Source>,
     first_error: Option<String>,
 ) -> PollerHandle {
-    // The caller's connection is ours too: never kill it.
-    if let Some(source) = &first {
-        config.safety.own_id = source.own_id();
-    }
     let (link, end) = Link::pair();
     let (ended_tx, ended) = crossbeam_channel::bounded::<()>(0);
     let thread = std::thread::Builder::new()
@@ -149,9 +150,18 @@ struct Poller {
     retained: VecDeque<Arc<Snapshot>>,
 }
 
+/// The next tick after the interval changed from `old` to `new` at `now`:
+/// one `new` interval after the last tick (`next - old`), or now when that
+/// has passed. A longer interval waits longer at once, a shorter one polls
+/// at once if it is already due.
+fn retimed(next: Instant, old: Duration, new: Duration, now: Instant) -> Instant {
+    let last = next.checked_sub(old).unwrap_or(now);
+    (last + new).max(now)
+}
+
 impl Poller {
     fn run(&mut self) {
-        let interval = self.config.interval.max(MIN_INTERVAL);
+        let mut interval = self.config.interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
         let mut next_tick = Instant::now();
         loop {
             let now = Instant::now();
@@ -172,10 +182,23 @@ impl Poller {
                     request,
                     mode,
                     targets,
+                    seen_at,
                     why,
                 }) => {
-                    self.kill(request, mode, &targets, &why);
+                    self.kill(request, mode, &targets, seen_at, &why);
                     next_tick = Instant::now();
+                }
+                Ok(Command::SetInterval(new)) => {
+                    let new = new.clamp(MIN_INTERVAL, MAX_INTERVAL);
+                    next_tick = retimed(next_tick, interval, new, Instant::now());
+                    interval = new;
+                }
+                Ok(Command::Statement { id }) => {
+                    let text = match self.source.as_mut() {
+                        Some(source) => source.statement(id).map_err(|e| e.to_string()),
+                        None => Err(format!("not connected: {}", self.last_error)),
+                    };
+                    let _ = self.end.replies.send(Reply::Statement { id, text });
                 }
                 Ok(Command::Replay(_)) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -212,7 +235,6 @@ impl Poller {
         self.attempts += 1;
         match Source::connect(&self.config.attempts, &self.config.endpoint) {
             Ok(source) => {
-                self.config.safety.own_id = source.own_id();
                 self.source = Some(source);
                 self.down_since = None;
                 self.attempts = 0;
@@ -262,20 +284,31 @@ impl Poller {
         request: u64,
         mode: KillMode,
         targets: &[crate::command::KillTarget],
+        seen_at: SystemTime,
         why: &str,
     ) {
         let total = targets.len();
-        let Some(source) = self.source.as_mut() else {
-            let tally = KillTally {
+        let refuse = |why: String| Reply::KillDone {
+            request,
+            mode,
+            tally: KillTally {
                 failed: total,
                 ..KillTally::default()
-            };
-            let _ = self.end.replies.send(Reply::KillDone {
-                request,
-                mode,
-                tally,
-                first_error: Some(format!("not connected: {}", self.last_error)),
-            });
+            },
+            first_error: Some(why),
+        };
+        let Some(source) = self.source.as_mut() else {
+            let _ = self
+                .end
+                .replies
+                .send(refuse(format!("not connected: {}", self.last_error)));
+            return;
+        };
+        // No record, no kill.
+        let Some(audit) = self.config.audit.as_mut() else {
+            let _ = self.end.replies.send(refuse(
+                "no audit log (read-only mode): nothing is killed".to_string(),
+            ));
             return;
         };
         let batch = Batch {
@@ -284,7 +317,12 @@ impl Poller {
             dry_run: false,
             why,
             server: &self.config.endpoint,
+            seen_at,
         };
+        let safety = self
+            .config
+            .safety
+            .connected(source.own_id(), source.privileges());
         let replies = &self.end.replies;
         let mut last_progress = Instant::now();
         let _ = replies.send(Reply::KillProgress {
@@ -292,12 +330,12 @@ impl Poller {
             total,
             tally: KillTally::default(),
         });
-        let result = kill::execute(
+        let result = executor::execute(
             source,
             targets,
-            batch,
-            &self.config.safety,
-            self.config.audit.as_mut(),
+            &batch,
+            &safety,
+            audit,
             &mut |_, _, tally| {
                 if last_progress.elapsed() >= PROGRESS_EVERY {
                     last_progress = Instant::now();
@@ -309,14 +347,79 @@ impl Poller {
                 }
             },
         );
+        // The reply has one line: why the batch stopped when the audit log
+        // failed, else the first failure, else a warning from the audit log
+        // (a mode it fixed).
+        let first_error = result
+            .audit_error
+            .or(result.first_error)
+            .or_else(|| result.warnings.into_iter().next());
         let _ = self.end.replies.send(Reply::KillDone {
             request,
             mode,
             tally: result.tally,
-            first_error: result.first_error,
+            first_error,
         });
         if let Some(e) = result.lost {
             self.lost(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_interval_counts_from_the_last_tick() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        // Last tick 2 s ago at 10 s: 1 s now means poll at once.
+        assert_eq!(retimed(now + s(8), s(10), s(1), now), now);
+        // Last tick 0.5 s ago at 1 s: 10 s waits 9.5 s more.
+        let next = now + Duration::from_millis(500);
+        assert_eq!(
+            retimed(next, s(1), s(10), now),
+            now + Duration::from_millis(9500)
+        );
+    }
+
+    /// Without a server the poller publishes `Down` on every tick, so its
+    /// cadence shows in the feed.
+    #[test]
+    fn set_interval_changes_the_cadence_at_once() {
+        let config = PollerConfig {
+            interval: MAX_INTERVAL,
+            attempts: Vec::new(),
+            endpoint: "nowhere".to_string(),
+            kill_method: KillMethod::Sql,
+            safety: Safety::default(),
+            audit: None,
+        };
+        let handle = spawn(config, None, Some("no server".to_string()));
+        let wait = Duration::from_secs(5);
+        assert!(matches!(handle.feed.recv_timeout(wait), Ok(Feed::Down(_))));
+        // At one hour nothing more comes soon.
+        assert!(
+            handle
+                .feed
+                .recv_timeout(Duration::from_millis(300))
+                .is_err()
+        );
+        handle
+            .commands
+            .send(Command::SetInterval(Duration::from_millis(100)))
+            .unwrap();
+        let started = Instant::now();
+        for _ in 0..5 {
+            assert!(matches!(handle.feed.recv_timeout(wait), Ok(Feed::Down(_))));
+        }
+        // Five ticks at 100 ms (the first at once): well under a second.
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        handle.stop();
     }
 }

@@ -1166,7 +1166,8 @@ pub struct LoadOptions {
     pub max_connections: Option<u32>,
     /// Leaked connections opened per second.
     pub leak_per_second: u32,
-    /// Delay before the first spike.
+    /// Delay before the first spike: long enough for a baseline to form
+    /// (the spike finding compares with the seconds before).
     pub first_spike_after: Duration,
     /// Pause between spikes.
     pub spike_every: Duration,
@@ -1181,7 +1182,7 @@ impl Default for LoadOptions {
         LoadOptions {
             max_connections: None,
             leak_per_second: 2,
-            first_spike_after: Duration::from_secs(5),
+            first_spike_after: Duration::from_secs(20),
             spike_every: Duration::from_secs(30),
             long_query: Duration::from_secs(600),
             max_run: Duration::from_secs(12 * 3600),
@@ -1797,8 +1798,11 @@ fn blocked_update(ctx: &Ctx) {
     }
 }
 
+/// How long a spike holds its connections: a few polls at any interval.
+const SPIKE_HOLD: Duration = Duration::from_secs(3);
+
 /// Every `every`, opens `burst` connections as fast as it can, holds them
-/// 1.5 s and closes them; also tries three wrong passwords.
+/// [`SPIKE_HOLD`] and closes them; also tries three wrong passwords.
 fn spike(ctx: &Ctx, burst: usize, first: Duration, every: Duration) {
     if !ctx.pause(first) {
         return;
@@ -1824,7 +1828,7 @@ fn spike(ctx: &Ctx, burst: usize, first: Duration, every: Duration) {
                 }
             }
         }
-        if !ctx.pause(Duration::from_millis(1500)) {
+        if !ctx.pause(SPIKE_HOLD) {
             return;
         }
         drop(held);

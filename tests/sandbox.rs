@@ -9,10 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use conntop::findings::{self, Finding, FindingKind};
+use conntop::history::{History, Sample};
 use conntop::sandbox::{
     self, APP, BATCH, Load, LoadOptions, MONITOR, NOPRIVS, REPORTS, ROOT, Sandbox, SandboxError,
     SandboxOptions, Scenario,
 };
+use conntop::source::Source;
+use conntop::thresholds::Thresholds;
 use crossbeam_channel::{Receiver, Sender};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
@@ -424,6 +428,50 @@ fn all_load_fills_the_server_and_overflows() {
         "{:?}",
         sessions(&mut root)
     );
+}
+
+/// The demo's `spike` scenario, watched like the dashboard does (every
+/// 250 ms, the demo's thresholds), gives a `spike` finding within a minute.
+#[test]
+fn spike_scenario_is_diagnosed_within_a_minute() {
+    let sb = start(100);
+    let mut source = Source::connect(&[Opts::from(sb.opts(MONITOR))], "spike").unwrap();
+    let load = Load::start(sb.port(), Scenario::Spike);
+    let t = Thresholds {
+        idle_over: Duration::from_secs(30),
+        query_over: Duration::from_secs(20),
+        ..Thresholds::default()
+    };
+    let began = Instant::now();
+    let mut history = History::default();
+    let mut spike: Option<Finding> = None;
+    let seen =
+        common::wait_until_every(Duration::from_secs(60), Duration::from_millis(250), || {
+            let Ok(snap) = source.poll() else {
+                return false;
+            };
+            history.push(Sample::from_snapshot(&snap));
+            spike = findings::diagnose(&snap, &history, &t)
+                .into_iter()
+                .find(|f| f.kind == FindingKind::Spike);
+            spike.is_some()
+        });
+    assert!(
+        seen,
+        "no spike finding in {:?}: {:?}",
+        began.elapsed(),
+        load.stats()
+    );
+    let spike = spike.unwrap();
+    eprintln!("spike after {:?}: {}", began.elapsed(), spike.title);
+    assert!(
+        spike
+            .evidence
+            .iter()
+            .any(|e| e.contains("127.0.0.9") || e.contains("127.0.0.1")),
+        "{spike:#?}"
+    );
+    stop_quickly(load);
 }
 
 /// Blocks in `read` until its sender is dropped, then reports EOF.

@@ -9,6 +9,7 @@
 mod common;
 
 use std::ffi::OsStr;
+use std::path::Path;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -419,6 +420,14 @@ mod snapshots {
         let mut source = source_as(&weak.user, &weak.pass);
         assert!(!source.privileges().process);
         assert!(!source.privileges().kill_any);
+        assert_eq!(
+            source.privileges().kill_only_user.as_deref(),
+            Some(weak.user.as_str())
+        );
+        assert_eq!(
+            source_as("conntop", "conntop").privileges().kill_only_user,
+            None
+        );
         let snap = source.poll().unwrap();
         assert!(!snap.privileges.process && !snap.privileges.kill_any);
         assert!(
@@ -437,7 +446,7 @@ mod snapshots {
             )
             .unwrap_err();
         assert_eq!(e.code(), Some(1095), "{e:?}");
-        let msg = conntop::kill::kill_error_message(&e);
+        let msg = conntop::kill::executor::kill_error_message(&e);
         assert!(msg.contains("SUPER"), "{msg}");
         assert!(msg.contains("CONNECTION_ADMIN"), "{msg}");
         assert!(!msg.contains('\n'), "{msg}");
@@ -535,6 +544,7 @@ mod snapshots {
 mod poller_thread {
     use super::*;
 
+    use conntop::audit::AuditLog;
     use conntop::command::{Command as PollerCommand, Expect, KillMethod, KillMode, KillTarget};
     use conntop::command::{KillTally, Reply};
     use conntop::kill::Safety;
@@ -546,14 +556,15 @@ mod poller_thread {
         Opts::from(server().opts("conntop", "conntop"))
     }
 
-    fn config(attempts: Vec<Opts>, safety: Safety) -> PollerConfig {
+    /// A poller config writing its audit log in `dir`.
+    fn config(attempts: Vec<Opts>, safety: Safety, dir: &Scratch) -> PollerConfig {
         PollerConfig {
             interval: Duration::from_millis(200),
             attempts,
             endpoint: "test".to_string(),
             kill_method: KillMethod::Sql,
             safety,
-            audit: None,
+            audit: Some(AuditLog::open(Path::new(&dir.path("audit.jsonl"))).unwrap()),
         }
     }
 
@@ -587,14 +598,9 @@ mod poller_thread {
         let target_id = conn_id(&idle[0]);
         let source = Source::connect(&[monitor()], "test").unwrap();
         let own = source.own_id();
+        let dir = Scratch::new("poll");
         let handle = poller::spawn(
-            config(
-                vec![monitor()],
-                Safety {
-                    own_id: own,
-                    ..Safety::default()
-                },
-            ),
+            config(vec![monitor()], Safety::default(), &dir),
             Some(source),
             None,
         );
@@ -638,6 +644,7 @@ mod poller_thread {
                     },
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 7);
@@ -719,8 +726,9 @@ mod poller_thread {
             .find(|s| s.id == own)
             .unwrap();
         // No own_id given: the poller knows its connection itself.
+        let dir = Scratch::new("own");
         let handle = poller::spawn(
-            config(vec![monitor()], Safety::default()),
+            config(vec![monitor()], Safety::default(), &dir),
             Some(source),
             None,
         );
@@ -735,6 +743,7 @@ mod poller_thread {
                     expect: Expect::Same,
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 1);
@@ -759,13 +768,109 @@ mod poller_thread {
         assert!(wait_until(Duration::from_secs(5), || !session_exists(own)));
     }
 
+    /// `x` on a session showing FIRST; before `y` it runs SECOND: SECOND
+    /// must run to its end, and the audit log must name SECOND.
+    #[test]
+    fn x_stops_only_the_statement_that_was_confirmed() {
+        const FIRST: &str = "SELECT SLEEP(30) /* FIRST harmless report */";
+        const SECOND: &str = "SELECT SLEEP(4) /* SECOND critical statement */";
+        let user = common::test_user("race", &[]);
+        let mut conn = user.connect();
+        let id = conn_id(&conn);
+        let worker = thread::spawn(move || {
+            let first = conn.query_first::<i64, _>(FIRST);
+            let started = Instant::now();
+            let second = conn.query_first::<i64, _>(SECOND);
+            (first, second, started.elapsed())
+        });
+        let dir = Scratch::new("race");
+        let audit = dir.path("audit.jsonl");
+        let source = Source::connect(&[monitor()], "test").unwrap();
+        let handle = poller::spawn(
+            config(vec![monitor()], Safety::default(), &dir),
+            Some(source),
+            None,
+        );
+
+        // What the confirmation dialog showed: the session running FIRST.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let confirmed = loop {
+            let snap = next_snapshot(&handle.feed, Duration::from_secs(5));
+            let row = snap.sessions.iter().find(|s| s.id == id);
+            if let Some(s) = row.filter(|s| s.info.as_deref() == Some(FIRST)) {
+                break s.clone();
+            }
+            assert!(Instant::now() < deadline, "FIRST never showed: {row:?}");
+        };
+        // FIRST ends; the session goes on with SECOND before `y` is pressed.
+        common::root_conn()
+            .query_drop(format!("KILL QUERY {id}"))
+            .unwrap();
+        assert!(
+            wait_until(Duration::from_secs(5), || rows_of(&user.user)
+                .iter()
+                .any(|r| r.id == id && r.info.as_deref() == Some(SECOND))),
+            "SECOND never ran: {:?}",
+            rows_of(&user.user)
+        );
+
+        handle
+            .commands
+            .send(PollerCommand::Kill {
+                request: 3,
+                mode: KillMode::Query,
+                targets: vec![KillTarget {
+                    session: confirmed,
+                    expect: Expect::Same,
+                }],
+                why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
+            })
+            .unwrap();
+        let replies = replies_until_done(&handle.replies, 3);
+        match replies.last() {
+            Some(Reply::KillDone { tally, .. }) => {
+                assert_eq!((tally.killed, tally.skipped), (0, 1), "{replies:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            wait_until(Duration::from_secs(10), || worker.is_finished()),
+            "the session never finished SECOND"
+        );
+        let (first, second, took) = worker.join().unwrap();
+        let first_stopped = match &first {
+            Ok(Some(1)) => true,
+            Err(e) => mysql_code(e) == Some(1317),
+            Ok(_) => false,
+        };
+        assert!(
+            first_stopped,
+            "FIRST was not stopped by the test: {first:?}"
+        );
+        assert_eq!(second.unwrap(), Some(0), "SECOND was interrupted");
+        assert!(took >= Duration::from_millis(3500), "SECOND took {took:?}");
+
+        let lines = audit_lines(&audit);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["id"], id);
+        assert_eq!(lines[0]["result"], "skipped");
+        assert_eq!(lines[0]["detail"], "changed since you confirmed");
+        assert_eq!(
+            lines[0]["info"], SECOND,
+            "the audit must name the row as re-read"
+        );
+        drop(handle);
+    }
+
     #[test]
     fn reconnects_after_the_server_restarts() {
         let sb = private_sandbox(50);
         let opts: Opts = sb.opts(MONITOR).into();
         // Start without a connection: the poller connects by itself.
+        let dir = Scratch::new("reconnect");
         let handle = poller::spawn(
-            config(vec![opts], Safety::default()),
+            config(vec![opts], Safety::default(), &dir),
             None,
             Some("not connected yet".to_string()),
         );
@@ -918,8 +1023,10 @@ mod connect_options {
 mod kills {
     use super::*;
 
+    use conntop::audit::AuditLog;
     use conntop::command::{KillMethod, KillMode, KillOutcome};
-    use conntop::kill::{self, Batch, Pattern, Safety, Selection};
+    use conntop::kill::executor::{self, Batch};
+    use conntop::kill::{self, Pattern, Safety, Selection, SkipReason};
 
     /// `kill <rest>` on the shared server as `killer`, with the audit log in `audit`.
     fn kill_as(killer: &common::TestUser, audit: &str, rest: &[&str]) -> Run {
@@ -994,9 +1101,15 @@ mod kills {
             "the password is in the audit log"
         );
         assert!(!text.contains(&user.pass), "a password is in the audit log");
+        // Two lines per kill: the attempt, written before the KILL, then
+        // the result.
         let lines = audit_lines(&audit);
-        assert_eq!(lines.len(), 20, "{text}");
-        for l in &lines {
+        assert_eq!(lines.len(), 40, "{text}");
+        for pair in lines.chunks(2) {
+            assert_eq!(pair[0]["result"], "attempt", "{text}");
+            assert_eq!(pair[0]["id"], pair[1]["id"], "{text}");
+        }
+        for l in lines.iter().skip(1).step_by(2) {
             for field in [
                 "time", "server", "id", "user", "host", "db", "command", "time_ms", "state",
                 "info", "mode", "result", "why",
@@ -1038,6 +1151,67 @@ mod kills {
     }
 
     #[test]
+    fn an_unwritable_audit_log_kills_nothing_and_exits_1() {
+        let killer = killer();
+        let user = common::test_user("full", &[]);
+        let _idle = user.open_idle(10);
+        wait_all_older(&user.user, 10, 1);
+
+        let out = kill_as(
+            &killer,
+            "/dev/full",
+            &["--idle-over", "1s", "--match-user", &user.user],
+        );
+        assert_eq!(out.code, Some(1), "{out:?}");
+        let line = out.error_line();
+        assert!(line.contains("audit log /dev/full"), "{out:?}");
+        assert!(line.contains("no record, no kill"), "{out:?}");
+        let not_killed = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("failed ") && l.contains("not killed: cannot write"))
+            .count();
+        assert_eq!(not_killed, 10, "{}", out.stdout);
+        assert!(
+            out.stdout.lines().last().unwrap().starts_with("killed 0,"),
+            "{}",
+            out.stdout
+        );
+        thread::sleep(Duration::from_millis(300));
+        assert_eq!(user.sessions(), 10, "sessions were killed without a record");
+    }
+
+    #[test]
+    fn without_connection_admin_other_accounts_are_left_out() {
+        let weak = common::test_user("weak", &["PROCESS ON *.*"]);
+        let victim = common::test_user("victim", &[]);
+        let _theirs = victim.open_idle(2);
+        let _mine = weak.open_idle(2);
+        wait_all_older(&victim.user, 2, 1);
+        wait_all_older(&weak.user, 2, 1);
+        let dir = Scratch::new("weak");
+        let both = format!("t_*_{}_*", std::process::id());
+
+        let out = kill_as(
+            &weak,
+            &dir.path("audit.jsonl"),
+            &["--idle-over", "1s", "--match-user", &both],
+        );
+        // Its own idle sessions are killed; the victim's are not even tried.
+        assert_summary(&out, "killed 2,");
+        assert!(out.stdout.lines().last().unwrap().contains("failed 0"));
+        assert!(!out.stdout.contains(&victim.user), "{}", out.stdout);
+        let warning = out.error_line();
+        assert!(
+            warning.contains("left out 2 sessions of other accounts"),
+            "{out:?}"
+        );
+        assert!(warning.contains("CONNECTION ADMIN"), "{out:?}");
+        assert_eq!(victim.sessions(), 2);
+        assert!(wait_until(Duration::from_secs(5), || weak.sessions() == 0));
+    }
+
+    #[test]
     fn query_over_stops_the_statement_and_keeps_the_connection() {
         let killer = killer();
         let user = common::test_user("kq", &[]);
@@ -1067,9 +1241,11 @@ mod kills {
         assert_eq!(rows.len(), 1, "the connection must stay: {rows:?}");
         assert_eq!(rows[0].id, busy.id);
         let lines = audit_lines(&audit);
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0]["mode"], "query");
-        assert_eq!(lines[0]["info"], "SELECT SLEEP(60)");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["result"], "attempt");
+        assert_eq!(lines[1]["result"], "killed");
+        assert_eq!(lines[1]["mode"], "query");
+        assert_eq!(lines[1]["info"], "SELECT SLEEP(60)");
     }
 
     #[test]
@@ -1078,10 +1254,7 @@ mod kills {
         let conn = user.connect();
         let id = conn_id(&conn);
         let mut source = source_as("conntop", "conntop");
-        let safety = Safety {
-            own_id: source.own_id(),
-            ..Safety::default()
-        };
+        let safety = Safety::default().connected(source.own_id(), source.privileges());
         let selection = Selection {
             users: vec![Pattern::new(&user.user).unwrap()],
             hosts: vec![],
@@ -1095,19 +1268,22 @@ mod kills {
         assert!(wait_until(Duration::from_secs(5), || rows_of(&user.user)
             .iter()
             .any(|r| r.id == id && r.command == "Query")));
+        let dir = Scratch::new("recheck");
+        let mut audit = AuditLog::open(Path::new(&dir.path("audit.jsonl"))).unwrap();
         let mut outcomes = Vec::new();
-        let result = kill::execute(
+        let result = executor::execute(
             &mut source,
             &targets,
-            Batch {
+            &Batch {
                 mode: KillMode::Connection,
                 method: KillMethod::Sql,
                 dry_run: false,
                 why: "test",
                 server: "shared",
+                seen_at: std::time::SystemTime::now(),
             },
             &safety,
-            None,
+            &mut audit,
             &mut |t, outcome, _| outcomes.push((t.session.id, outcome.clone())),
         );
         assert_eq!((result.tally.killed, result.tally.skipped), (0, 1));
@@ -1115,7 +1291,8 @@ mod kills {
         match &outcomes[..] {
             [(got, KillOutcome::Skipped(why))] => {
                 assert_eq!(*got, id);
-                assert!(why.starts_with("busy now"), "{why}");
+                assert!(matches!(why, SkipReason::Busy { .. }), "{why}");
+                assert!(why.to_string().starts_with("busy now"), "{why}");
             }
             other => panic!("{other:?}"),
         }
@@ -1447,5 +1624,243 @@ mod diagnosis {
                 .is_some_and(|sql| sql.starts_with("SET GLOBAL wait_timeout"))),
             "{f}"
         );
+    }
+}
+
+/// Issue "Every number agrees": the counts of real snapshots add up, what
+/// the server counts against what the processlist shows.
+mod numbers {
+    use super::*;
+
+    use std::net::TcpStream;
+
+    use conntop::groups::{self, GroupBy};
+    use conntop::sandbox::{APP, ROOT};
+    use conntop::snapshot::{Activity, Counts};
+
+    /// The sums that hold in every snapshot, whatever the races.
+    #[track_caller]
+    fn assert_sums(snap: &Snapshot) -> Counts {
+        let c = snap.counts();
+        assert_eq!(c.running + c.sleeping + c.other, c.clients, "{c:?}");
+        assert_eq!(c.clients + c.system, c.listed, "{c:?}");
+        assert_eq!(c.listed, snap.sessions.len() as u64, "{c:?}");
+        assert_eq!(c.own, 1, "{c:?}");
+        assert!(
+            snap.sessions.iter().all(|s| s.id != snap.own_id),
+            "own id listed"
+        );
+        // A system thread holds no share of max_connections, in any view.
+        for by in [GroupBy::User, GroupBy::Host, GroupBy::Db] {
+            let gs = groups::group(&snap.sessions, by, c.max_connections);
+            let slots: u64 = gs.iter().map(|g| u64::from(g.slots)).sum();
+            assert_eq!(slots, c.clients, "{by:?}: {gs:?}");
+            for g in gs.iter().filter(|g| g.slots == 0) {
+                assert_eq!(g.share, 0.0, "{g:?}");
+            }
+        }
+        c
+    }
+
+    /// Waits (bounded) until the server at `root` lists `want` threads of
+    /// `user` in `command`.
+    fn wait_for(root: &OptsBuilder, user: &str, command: &str, want: usize) {
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                let rows = processlist(&mut Conn::new(root.clone()).unwrap());
+                rows.iter()
+                    .filter(|r| r.user == user && r.command == command)
+                    .count()
+                    == want
+            }),
+            "{want} {user} in {command} never listed"
+        );
+    }
+
+    /// Waits (bounded) until no root session but the checking one is listed
+    /// on the server at `root`: the test's helper connections are gone.
+    fn wait_quiet(root: &OptsBuilder) {
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                processlist(&mut Conn::new(root.clone()).unwrap())
+                    .iter()
+                    .filter(|r| r.user == "root")
+                    .count()
+                    == 1
+            }),
+            "root sessions linger"
+        );
+    }
+
+    #[test]
+    fn on_a_quiet_server_every_number_is_exact() {
+        let sb = private_sandbox(20);
+        let root = sb.opts(ROOT);
+        // A login that never finishes stays listed as `Connect` this long.
+        Conn::new(root.clone())
+            .unwrap()
+            .query_drop("SET GLOBAL connect_timeout = 120")
+            .unwrap();
+        let _idle: Vec<Conn> = (0..4).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
+        let _busy: Vec<Busy> = (0..2)
+            .map(|_| Busy::start(Conn::new(sb.opts(APP)).unwrap(), 60, root.clone()))
+            .collect();
+        let _login = TcpStream::connect(("127.0.0.1", sb.port())).unwrap();
+        wait_for(&root, "app", "Query", 2);
+        wait_for(&root, "unauthenticated user", "Connect", 1);
+        wait_quiet(&root);
+
+        let mut source = Source::connect(&[Opts::from(root.clone())], "private").unwrap();
+        // The checking connection of `wait_quiet` ends as the source starts.
+        assert!(
+            wait_until(Duration::from_secs(10), || source
+                .poll()
+                .unwrap()
+                .sessions
+                .iter()
+                .all(|s| s.user != "root")),
+            "root sessions linger"
+        );
+        for _ in 0..3 {
+            let snap = source.poll().unwrap();
+            let c = assert_sums(&snap);
+            // 4 idle + 2 running + 1 logging in; the event scheduler apart.
+            assert_eq!(
+                (c.sleeping, c.running, c.other, c.system),
+                (4, 2, 1, 1),
+                "{c:?} {:?}",
+                snap.sessions
+            );
+            // Nothing connects or leaves: the two statements agree exactly.
+            assert_eq!(c.clients + c.own, c.connected, "{c:?}");
+            assert_eq!(c.unlisted, 0, "{c:?}");
+            assert_eq!(c.max_connections, 20);
+            // The server's own Threads_running also counts conntop's
+            // statement and the scheduler; the count shown does not.
+            assert!(snap.status.threads_running > c.running, "{c:?}");
+            assert!(c.running < c.connected, "{c:?}");
+            let scheduler = snap
+                .sessions
+                .iter()
+                .find(|s| s.user == "event_scheduler")
+                .expect("the event scheduler runs on the sandbox");
+            assert_eq!(scheduler.activity(), Activity::System);
+            let by_user = groups::group(&snap.sessions, GroupBy::User, 20);
+            let g = |key: &str| by_user.iter().find(|g| g.key == key).unwrap().clone();
+            assert_eq!(g("event_scheduler").share, 0.0);
+            assert!((g("app").share - 6.0 / 20.0).abs() < 1e-9);
+            assert_eq!(g("unauthenticated user").other, 1);
+        }
+
+        // --once says the same, in JSON and in the table. Plain TCP: with
+        // TLS preferred, the refused TLS attempt's connection can still be
+        // listed as logging in (`other`) when the plain one reads.
+        drop(source);
+        wait_quiet(&root);
+        let plain = ["--ssl-mode", "DISABLED"];
+        let report = once_json(sb.port(), &plain);
+        let c = &report["counts"];
+        for (field, want) in [
+            ("connected", 8),
+            ("max_connections", 20),
+            ("listed", 8),
+            ("clients", 7),
+            ("running", 2),
+            ("sleeping", 4),
+            ("other", 1),
+            ("system", 1),
+            ("own", 1),
+            ("unlisted", 0),
+        ] {
+            assert_eq!(c[field], want, "counts.{field}: {c}");
+        }
+        assert_eq!(report["connections"]["threads_connected"], 8);
+        assert!(report["connections"]["threads_running"].as_u64().unwrap() >= 3);
+
+        let out = run(&as_root(
+            sb.port(),
+            &["--once", "--format", "table", plain[0], plain[1]],
+        ));
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(
+            out.stdout.contains("connections 8/20 (40.0%)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(
+                "sessions 7  running 2  sleeping 4  other 1  conntop 1  unlisted 0  \
+                 system threads 1"
+            ),
+            "{}",
+            out.stdout
+        );
+    }
+
+    #[test]
+    fn on_the_shared_server_the_counts_agree_within_the_races() {
+        let user = common::test_user("num", &[]);
+        let _idle = user.open_idle(3);
+        let _busy = busy_on_shared(&user, 30);
+        let mut source = source_as("root", "");
+        let mut snap = source.poll().unwrap();
+        for _ in 0..5 {
+            let next = source.poll().unwrap();
+            let c = assert_sums(&snap);
+            // Listed clients and conntop's own are all counted by the
+            // server, but for those that connected between the status
+            // statement and the processlist (at most the attempts counted
+            // by `Connections` until the next tick's status).
+            let opened = next
+                .status
+                .connections
+                .saturating_sub(snap.status.connections);
+            assert!(
+                c.clients + c.own <= c.connected + opened,
+                "{c:?}, {opened} opened meanwhile"
+            );
+            let mine: Vec<Activity> = snap
+                .sessions
+                .iter()
+                .filter(|s| s.user == user.user)
+                .map(|s| s.activity())
+                .collect();
+            assert_eq!(mine.len(), 4, "{mine:?}");
+            assert_eq!(mine.iter().filter(|a| **a == Activity::Sleeping).count(), 3);
+            assert_eq!(mine.iter().filter(|a| **a == Activity::Running).count(), 1);
+            snap = next;
+        }
+    }
+
+    #[test]
+    fn without_process_the_sessions_of_others_are_counted_as_unlisted() {
+        let other = common::test_user("unseen", &[]);
+        let _unseen = other.open_idle(2);
+        let weak = common::test_user("np2", &[]);
+        let _second = weak.connect();
+        let mut source = source_as(&weak.user, &weak.pass);
+        let snap = source.poll().unwrap();
+        let c = assert_sums(&snap);
+        assert_eq!((c.clients, c.sleeping, c.system), (1, 1, 0), "{c:?}");
+        // The other account's two sessions, at least, hold slots nobody lists.
+        assert!(c.unlisted >= 2, "{c:?}");
+        assert_eq!(c.clients + c.own + c.unlisted, c.connected, "{c:?}");
+    }
+
+    #[test]
+    fn once_table_lines_end_without_spaces() {
+        let user = common::test_user("tbsp", &[]);
+        let _idle = user.open_idle(2);
+        let _busy = busy_on_shared(&user, 30);
+        let out = run(&as_root(
+            server().port,
+            &["--once", "--format", "table", "--idle-over", "1s"],
+        ));
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.lines().count() > 4, "{}", out.stdout);
+        for line in out.stdout.lines() {
+            assert!(!line.ends_with(' '), "trailing space: {line:?}");
+            assert!(!line.ends_with('\t'), "trailing tab: {line:?}");
+        }
     }
 }

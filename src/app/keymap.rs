@@ -6,7 +6,6 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub use crate::action::Action;
-use crate::findings::FixStep;
 
 use super::bindings;
 
@@ -85,6 +84,9 @@ pub struct Binding {
     pub action: Action,
     /// Short word for the footer and hint lines; `None` keeps it out of them.
     pub hint: Option<&'static str>,
+    /// The footer's priority for the hint (table bindings): when the footer
+    /// is short of room, the highest rank goes first, `1` stays longest.
+    pub rank: u8,
     /// What it does, for the help overlay (table bindings).
     pub help: &'static str,
     /// Help section (table bindings).
@@ -260,11 +262,6 @@ pub fn key(action: Action) -> &'static str {
     key_label(action).unwrap_or(NO_LABEL)
 }
 
-/// The key that performs a finding's fix step, if any.
-pub fn step_key(step: &FixStep) -> Option<&str> {
-    step.key.as_deref()
-}
-
 /// The hints of `mode` for the actions `keep` accepts, in table order:
 /// (`"y/Enter"`, `"kill"`). Neighbours with the same word share one hint
 /// (`"↑/↓/PgUp/PgDn"`, `"scroll"`).
@@ -281,6 +278,38 @@ pub fn hints(mode: Mode, keep: impl Fn(Action) -> bool) -> Vec<(String, &'static
                 k.push_str(&keys);
             }
             _ => out.push((keys, word)),
+        }
+    }
+    out
+}
+
+/// A hint of the footer: the first key of each binding (neighbours with the
+/// same word share one: `-/+`), its word and its rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterHint {
+    pub keys: String,
+    pub word: &'static str,
+    pub rank: u8,
+}
+
+/// The footer hints of `mode`, in table order.
+pub fn footer_hints(mode: Mode) -> Vec<FooterHint> {
+    let mut out: Vec<FooterHint> = Vec::new();
+    for b in mode.bindings() {
+        let Some(word) = b.hint else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(h) if h.word == word => {
+                h.keys.push('/');
+                h.keys.push_str(b.first_key());
+                h.rank = h.rank.min(b.rank);
+            }
+            _ => out.push(FooterHint {
+                keys: b.first_key().to_string(),
+                word,
+                rank: b.rank,
+            }),
         }
     }
     out
@@ -424,7 +453,7 @@ mod tests {
         );
         assert_eq!(
             hint_line(Mode::Detail, |_| true),
-            "k kill · x kill query · ↑/↓/PgUp/PgDn scroll · Esc close"
+            "k kill · x kill query · ↑/↓/PgUp/PgDn/g/G scroll · Esc close"
         );
         assert_eq!(
             hint_line(Mode::Filter, |a| a != Action::DeleteChar),

@@ -11,6 +11,8 @@ mod bindings;
 pub mod data;
 pub mod dialog;
 pub mod keymap;
+pub mod ladder;
+pub mod pools;
 pub mod preview;
 pub mod progress;
 pub mod replay;
@@ -32,7 +34,7 @@ use crate::thresholds::Thresholds;
 pub use data::Data;
 pub use dialog::Dialog;
 pub use keymap::{Action, Mode};
-pub use preview::{Plan, PlanKind, step_threshold};
+pub use preview::{Plan, PlanKind};
 pub use progress::{KillRun, Kills};
 pub use replay::ReplayView;
 pub use table::{GroupOrder, TableView, View};
@@ -41,10 +43,12 @@ pub use table::{GroupOrder, TableView, View};
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub thresholds: Thresholds,
-    /// Safety rules for kills; `own_id` comes from the snapshots.
+    /// Safety rules for kills; the connection's part (own id, whose
+    /// sessions it may kill) comes from each snapshot.
     pub safety: Safety,
     /// The poll interval (validated against `poller::MIN_INTERVAL` by the
-    /// command line), to tell a stale snapshot from a live one.
+    /// command line), to tell a stale snapshot from a live one; `+`/`-`
+    /// change it while running ([`ladder::INTERVALS`]).
     pub interval: Duration,
     /// Colours on (off with `--no-color` / `NO_COLOR`).
     pub color: bool,
@@ -130,7 +134,7 @@ impl App {
             replay: None,
             screen: DEFAULT_SCREEN,
         };
-        app.fit_table();
+        app.fit();
         app
     }
 
@@ -181,14 +185,62 @@ impl App {
         self.table.move_to(row, self.data.sessions());
     }
 
-    /// The table's height from the screen, and the cursor kept in view.
-    fn fit_table(&mut self) {
+    /// The terminal's area.
+    pub fn screen(&self) -> Rect {
+        self.screen
+    }
+
+    /// How far the open dialog's text scrolls on this screen (0 when it
+    /// fits or does not scroll).
+    pub fn scroll_limit(&self) -> u16 {
+        crate::ui::scroll_limit(self, self.screen)
+    }
+
+    /// The table's height from the screen, the cursor kept in view, and
+    /// the dialog's scrolling kept within its text.
+    fn fit(&mut self) {
         self.table.height = crate::ui::layout::table_rows(self.screen, self.data.findings.len());
         self.table.scroll_to_cursor();
+        let limit = self.scroll_limit();
+        if let Some(d) = self.dialog.as_mut() {
+            d.clamp_scroll(limit);
+        }
+    }
+
+    /// The threshold `I` or `L` starts from (`--idle-over`, `--query-over`).
+    fn configured_threshold(&self, kind: PlanKind) -> Duration {
+        match kind {
+            PlanKind::Long => self.opts.thresholds.query_over,
+            _ => self.opts.thresholds.idle_over,
+        }
+    }
+
+    /// `+`/`-` in the table: the next refresh interval, for the poller too.
+    fn step_interval(&mut self, up: bool) -> Vec<Effect> {
+        let next = ladder::step(self.opts.interval, up, &ladder::INTERVALS);
+        if next == self.opts.interval {
+            let end = if up { "longest" } else { "shortest" };
+            self.say(
+                Level::Info,
+                format!(
+                    "refresh every {}: the {end} step",
+                    crate::text::short_duration(next)
+                ),
+            );
+            return Vec::new();
+        }
+        self.opts.interval = next;
+        self.say(
+            Level::Info,
+            format!("refresh every {}", crate::text::short_duration(next)),
+        );
+        vec![Effect::Send(Command::SetInterval(next))]
     }
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
-        self.opts.safety.own_id = snap.own_id;
+        // The preview's rules follow the connection the snapshot came from
+        // (its id, and whose sessions its account may kill).
+        self.opts.safety = self.opts.safety.connected(snap.own_id, &snap.privileges);
         if !self.table.tags.is_empty() {
             let present: BTreeSet<u64> = snap.sessions.iter().map(|s| s.id).collect();
             self.table.tags.retain(|id| present.contains(id));
@@ -211,6 +263,10 @@ impl App {
             Reply::Replay(frame) => return self.on_replay(*frame),
             other => other,
         };
+        if let Reply::Statement { id, text } = reply {
+            self.data.statement = Some((id, text));
+            return;
+        }
         if let Some((level, text)) = self.kills.on_reply(reply) {
             self.table.tags.clear();
             self.say(level, text);
@@ -227,8 +283,9 @@ impl App {
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(action) if mode == Mode::Table => {
-                self.on_table_action(action);
-                Vec::new()
+                let mut effects = self.on_table_action(action);
+                effects.extend(self.read_statement());
+                effects
             }
             Some(action) => self.on_dialog_action(action),
             None => {
@@ -239,7 +296,7 @@ impl App {
     }
 
     /// An action from the table's bindings.
-    fn on_table_action(&mut self, action: Action) {
+    fn on_table_action(&mut self, action: Action) -> Vec<Effect> {
         let (cursor, page) = (self.table.cursor, self.table.page());
         match action {
             Action::Up => self.move_to(cursor.saturating_sub(1)),
@@ -286,6 +343,9 @@ impl App {
                 if let Some(snap) = self.data.toggle_pause() {
                     self.apply_snapshot(snap);
                 }
+            }
+            Action::IntervalUp | Action::IntervalDown => {
+                return self.step_interval(action == Action::IntervalUp);
             }
             Action::Help => self.dialog = Some(Dialog::Help { scroll: 0 }),
             Action::NextView => {
@@ -344,6 +404,26 @@ impl App {
             | Action::Slower
             | Action::GoTo => {}
         }
+        Vec::new()
+    }
+}
+
+impl App {
+    /// A session just opened in the detail or a single-session confirmation
+    /// gets its whole statement read (one row, on demand).
+    fn read_statement(&mut self) -> Vec<Effect> {
+        let id = match &self.dialog {
+            Some(Dialog::Detail { id, .. }) => *id,
+            Some(Dialog::Confirm(plan)) if plan.kind == PlanKind::Selected => {
+                match plan.targets.first() {
+                    Some(t) => t.session.id,
+                    None => return Vec::new(),
+                }
+            }
+            _ => return Vec::new(),
+        };
+        self.data.statement = None;
+        vec![Effect::Send(Command::Statement { id })]
     }
 }
 
@@ -375,6 +455,6 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
             Vec::new()
         }
     };
-    app.fit_table();
+    app.fit();
     effects
 }

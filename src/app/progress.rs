@@ -49,6 +49,7 @@ impl Kills {
             request,
             mode: plan.mode,
             targets: plan.targets,
+            seen_at: plan.seen_at,
             why,
         }
     }
@@ -89,6 +90,8 @@ impl Kills {
                 }
                 Some((level, text))
             }
+            // Not about kills.
+            Reply::Statement { .. } => None,
         }
     }
 }

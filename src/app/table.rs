@@ -132,9 +132,10 @@ impl TableView {
                 self.selected = self.rows.get(self.cursor).map(|&i| sessions[i].id);
             }
             View::Groups(by) => {
-                let shown = sessions.iter().filter(|s| {
-                    !(self.hide_idle && s.is_sleeping()) && rows::matches(s, &self.filter)
-                });
+                let filter = rows::filter_of(&self.filter);
+                let shown = sessions
+                    .iter()
+                    .filter(|s| !(self.hide_idle && s.is_sleeping()) && filter.matches(s));
                 let mut g = groups::group(shown, by, max_connections);
                 groups::sort_groups(&mut g, self.group_sort.by, self.group_sort.descending);
                 self.groups = g;

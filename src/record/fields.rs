@@ -40,6 +40,7 @@ pub fn encode_meta(m: &Meta, e: &mut Enc) {
     e.str(&m.endpoint);
     e.u64(m.own_id);
     e.u8(u8::from(m.privileges.process) | (u8::from(m.privileges.kill_any) << 1));
+    e.opt_str(m.privileges.kill_only_user.as_deref());
 }
 
 /// Reads who was polled.
@@ -48,6 +49,7 @@ pub fn decode_meta(d: &mut Dec) -> Result<Meta, DecodeError> {
     let endpoint = d.str()?;
     let own_id = d.u64()?;
     let p = d.u8()?;
+    let kill_only_user = d.opt_str()?;
     Ok(Meta {
         version,
         endpoint,
@@ -55,6 +57,7 @@ pub fn decode_meta(d: &mut Dec) -> Result<Meta, DecodeError> {
         privileges: Privileges {
             process: p & 1 != 0,
             kill_any: p & 2 != 0,
+            kill_only_user,
         },
     })
 }

@@ -292,7 +292,7 @@ impl State {
                 .map(|(&id, s)| s.to_session(id, self.at_ms))
                 .collect(),
             own_id: self.meta.own_id,
-            privileges: self.meta.privileges,
+            privileges: self.meta.privileges.clone(),
             poll_latency: Duration::from_micros(self.poll_latency_us),
             statements: self.statements,
             endpoint: self.meta.endpoint.clone(),
@@ -386,7 +386,7 @@ impl State {
                 version: snap.server.version.clone(),
                 endpoint: snap.endpoint.clone(),
                 own_id: snap.own_id,
-                privileges: snap.privileges,
+                privileges: snap.privileges.clone(),
             },
             variables: snap.variables.clone(),
             status: snap.status.clone(),

@@ -57,7 +57,7 @@ pub fn spawn(mut player: Player, thresholds: Thresholds, start_ms: Option<i64>) 
         .spawn(move || {
             let baseline = {
                 let _ = player.seek(player.span().0);
-                player.history().last().cloned()
+                player.history().samples().back().cloned()
             };
             let mut r = Replay {
                 player,
@@ -112,6 +112,17 @@ impl Replay {
                         first_error: Some("a replay is read-only: nothing is killed".to_string()),
                     });
                 }
+                Ok(Command::Statement { id }) => {
+                    // Only what the processlist listed was recorded.
+                    let text = self.player.snapshot().map_or(Ok(None), |s| {
+                        Ok(s.sessions
+                            .iter()
+                            .find(|x| x.id == id)
+                            .and_then(|x| x.info.clone()))
+                    });
+                    let _ = self.end.replies.send(Reply::Statement { id, text });
+                }
+                Ok(Command::SetInterval(_)) => {}
                 Err(RecvTimeoutError::Timeout) => self.on_timer(),
                 Err(RecvTimeoutError::Disconnected) => return,
             }

@@ -197,3 +197,11 @@ pub fn parse_grants<S: AsRef<str>>(lines: &[S]) -> Privileges {
     }
     p
 }
+
+/// True when `SHOW GRANTS` lines grant a role (`GRANT `r` TO ...`, no `ON`).
+pub fn grants_roles<S: AsRef<str>>(lines: &[S]) -> bool {
+    lines.iter().any(|line| {
+        let upper = line.as_ref().to_ascii_uppercase();
+        upper.starts_with("GRANT ") && !upper.contains(" ON ")
+    })
+}

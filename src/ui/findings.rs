@@ -33,7 +33,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             let key = f
                 .fix
                 .iter()
-                .find_map(keymap::step_key)
+                .find_map(|s| s.key())
                 .map(|k| format!("  [{k}]"))
                 .unwrap_or_default();
             let hint = if i + 1 == shown && more > 0 {

@@ -70,6 +70,7 @@ pub fn raw_snapshot(sessions: Vec<Session>, connected: u64, max: u64) -> Snapsho
         privileges: Privileges {
             process: true,
             kill_any: true,
+            ..Privileges::default()
         },
         poll_latency: Duration::from_millis(3),
         statements: 2,
