@@ -75,7 +75,7 @@ pub enum Mode {
     Sandbox(SandboxArgs),
     /// Print a shell completion script: conntop completions bash|zsh|fish.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff): conntop man [kill|demo|check|completions|man].
+    /// Print the manual page (roff): conntop man [kill|demo|check|record|replay|completions|man].
     Man(ManArgs),
     /// One status line with performance data for Nagios, Icinga or Sensu; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     Check(CheckArgs),
