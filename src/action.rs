@@ -22,6 +22,8 @@ macro_rules! actions {
 actions! {
     /// Leave conntop.
     Quit,
+    /// Stop conntop for the shell (Ctrl-Z); `fg` brings it back.
+    Suspend,
     /// Previous row; in a dialog, scroll up a line.
     Up,
     /// Next row; in a dialog, scroll down a line.

@@ -81,7 +81,7 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         ))
     })?;
     for warning in log.take_warnings() {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     Ok(log)
 }
@@ -401,7 +401,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         )?;
     }
     for warning in &result.warnings {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     if let Some(e) = result.audit_error {
         return Err(Failure(e));

@@ -158,7 +158,14 @@ fn mixed_with_own() -> Vec<Session> {
 
 #[test]
 fn default_sort_is_time_descending_and_s_cycles_columns() {
+    // At 80 columns State and DB are not drawn: `s` passes them by.
+    let mut narrow = app_showing(mixed());
+    update(&mut narrow, Event::Resize(80, 24));
+    key(&mut narrow, 's');
+    assert_eq!(narrow.table.sort.column, Column::Query);
+
     let mut app = app_showing(mixed());
+    update(&mut app, Event::Resize(140, 40));
     assert_eq!(app.table.sort.column, Column::Time);
     assert!(app.table.sort.descending);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
@@ -321,6 +328,7 @@ fn selection_follows_the_session_across_refresh_and_resort() {
     assert_eq!((app.table.cursor, app.table.selected), (0, Some(2)));
 
     // Sort by id: the selection moves with the row.
+    update(&mut app, Event::Resize(140, 40));
     for _ in 0..3 {
         key(&mut app, 's'); // State, Query, Id
     }
@@ -1522,4 +1530,35 @@ fn a_leak_alone_is_no_busy_pool() {
     key(&mut app, 'I');
     assert_eq!(plan(&app).targets.len(), 20);
     assert!(plan(&app).pools.is_empty());
+}
+
+/// Tags act on what is shown: a tagged session that leaves the view (hidden
+/// as idle, filtered out) is untagged, so `k` never takes a row the user
+/// cannot see.
+#[test]
+fn tags_follow_what_is_shown() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'T');
+    let all = app.table.tags.len();
+    assert_eq!(all, mixed().len());
+    key(&mut app, 'i'); // hide idle
+    let shown: Vec<u64> = ids(&app);
+    assert!(shown.len() < all);
+    assert_eq!(
+        app.table.tags.iter().copied().collect::<Vec<_>>().len(),
+        shown.len()
+    );
+    assert!(app.table.tags.iter().all(|id| shown.contains(id)));
+    key(&mut app, 'i'); // idle shown again: the hidden ones stay untagged
+    assert_eq!(app.table.tags.len(), shown.len());
+}
+
+/// A paused view is old on purpose: it says PAUSED, never STALE.
+#[test]
+fn paused_is_not_stale() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'p');
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(600)));
+    assert!(app.data.paused);
+    assert!(!app.is_stale());
 }

@@ -26,6 +26,7 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
     match mode {
         Mode::Table => &[
             Quit,
+            Suspend,
             Up,
             Down,
             PageUp,
@@ -290,6 +291,13 @@ const TABLE: &[Binding] = &[
         hint: Some("help"),
         rank: 1,
         help: "this help",
+        section: Section::General,
+        ..BASE
+    },
+    Binding {
+        keys: &[Ctrl('z')],
+        action: Action::Suspend,
+        help: "suspend to the shell (fg brings conntop back)",
         section: Section::General,
         ..BASE
     },

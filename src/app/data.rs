@@ -137,6 +137,10 @@ impl Data {
         if self.down.is_some() {
             return true;
         }
+        // Paused on purpose: old, but not a sign of trouble.
+        if self.paused {
+            return false;
+        }
         let limit = interval * 3 + Duration::from_secs(1);
         self.age(now).is_some_and(|age| age > limit)
     }

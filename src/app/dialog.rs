@@ -162,6 +162,11 @@ impl App {
         if Filter::parse(input).is_err() {
             return false;
         }
+        if self.table.filter != input {
+            // A new set of rows: start at its top, as top(1) does.
+            self.table.cursor = 0;
+            self.table.selected = None;
+        }
         self.table.filter = input.to_string();
         self.refresh_rows();
         true

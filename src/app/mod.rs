@@ -70,6 +70,8 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Quit,
+    /// Leave the screen to the shell and stop until continued (Ctrl-Z).
+    Suspend,
     Send(Command),
 }
 
@@ -282,6 +284,7 @@ impl App {
         }
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
+            Some(Action::Suspend) => vec![Effect::Suspend],
             Some(action) if mode == Mode::Table => {
                 let mut effects = self.on_table_action(action);
                 effects.extend(self.read_statement());
@@ -306,7 +309,8 @@ impl App {
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::NextSort | Action::ReverseSort => {
-                self.table.change_sort(action == Action::NextSort);
+                let visible = crate::ui::sessions::columns_for(self.screen.width);
+                self.table.change_sort(action == Action::NextSort, &visible);
                 self.refresh_rows();
             }
             Action::Filter => {
@@ -383,8 +387,9 @@ impl App {
                 KillMode::Query,
                 self.opts.thresholds.query_over,
             ),
-            // Quit is answered before; the rest belong to dialogs.
+            // Quit and Suspend are answered before; the rest belong to dialogs.
             Action::Quit
+            | Action::Suspend
             | Action::Confirm
             | Action::Cancel
             | Action::ThresholdUp

@@ -5,8 +5,11 @@
 //! control characters and escape sequences are shown inert as visible
 //! symbols, and every other character whose on-screen width is not a
 //! certain 1 or 2 columns (format, zero-width, bidi, combining, private use,
-//! unassigned, ...) becomes [`PLACEHOLDER`], so the width ratatui computes
-//! is the width the terminal draws. Huge text is cut.
+//! unassigned, newer than the terminals in use, ...) becomes
+//! [`PLACEHOLDER`], so the width ratatui computes is the width the terminal
+//! draws. Huge text is cut.
+
+mod recent;
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -70,7 +73,7 @@ fn is_width_certain(c: char) -> bool {
         // Tag characters and variation selectors (in case the category table lags).
         | '\u{e0000}'..='\u{e007f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}'
     );
-    category_ok && !joins_or_blank && matches!(c.width(), Some(1 | 2))
+    category_ok && !joins_or_blank && !recent::is_recent(c) && matches!(c.width(), Some(1 | 2))
 }
 
 /// True when `s` can be drawn as is (no character needs replacing).
@@ -151,6 +154,13 @@ pub fn plain(s: &str, max_chars: usize) -> String {
     let mut out: String = trimmed.chars().take(max_chars.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// Writes one line to stderr: made safe to draw (an error can quote the
+/// server), and never panicking (stderr may be a terminal that hung up).
+pub fn stderr_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", one_line(line, 4000));
 }
 
 /// Short human form of a duration: the two largest units of humantime's
