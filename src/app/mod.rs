@@ -430,6 +430,36 @@ impl App {
         self.data.statement = None;
         vec![Effect::Send(Command::Statement { id })]
     }
+
+    /// The detail's whole statement is read again when the session moved on
+    /// to another one (the listed start no longer matches what was read).
+    fn reread_statement(&mut self) -> Vec<Effect> {
+        let Some(Dialog::Detail { id, .. }) = &self.dialog else {
+            return Vec::new();
+        };
+        let Some((read_id, Ok(read))) = &self.data.statement else {
+            return Vec::new();
+        };
+        let listed = self
+            .sessions()
+            .iter()
+            .find(|s| s.id == *id)
+            .and_then(|s| s.info.as_deref());
+        if read_id == id && !statement_matches(read.as_deref(), listed) {
+            return self.read_statement();
+        }
+        Vec::new()
+    }
+}
+
+/// Does a whole statement read earlier still belong to what the
+/// processlist lists now (its first characters)?
+pub fn statement_matches(whole: Option<&str>, listed: Option<&str>) -> bool {
+    match (whole, listed) {
+        (Some(whole), Some(listed)) => whole.starts_with(listed),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// The state machine: applies one event, returns what the loop must do.
@@ -438,7 +468,7 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
         Event::Key(key) => app.on_key(key),
         Event::Feed(feed) => {
             app.on_feed(feed);
-            Vec::new()
+            app.reread_statement()
         }
         Event::Reply(reply) => {
             app.on_reply(reply);
