@@ -774,3 +774,34 @@ fn bad_replay_input_is_one_line() {
     assert!(run.fails(1).contains("/proc/conntop-cannot"), "{run:?}");
     let _ = to_ms(SystemTime::now());
 }
+
+#[test]
+fn the_dashboard_tee_records_and_passes_everything_through() {
+    use conntop::command::{Command, Feed};
+    use conntop::link::Link;
+    use conntop::record::daemon::Tee;
+    let dir = Scratch::new("rec-tee");
+    let path = Path::new(&dir.path("r")).to_path_buf();
+    let (poller, end) = Link::pair();
+    let writer = Writer::new(Dir::create(&path).unwrap(), opts(Duration::from_secs(3600)));
+    let (app, tee) = Tee::start(&poller, writer, Box::new(io::sink())).unwrap();
+    for s in 0..3 {
+        end.publish(Feed::Snapshot(Arc::new(synth(T0 + s * 1000, 4, 5, 100, 0))));
+        match app.feed.recv_timeout(Duration::from_secs(5)) {
+            Ok(Feed::Snapshot(got)) => assert_eq!(got.taken_at, from_ms(T0 + s * 1000)),
+            other => panic!("{other:?}"),
+        }
+    }
+    app.commands
+        .send(Command::SetInterval(Duration::from_secs(2)))
+        .unwrap();
+    assert!(matches!(
+        end.commands.recv_timeout(Duration::from_secs(5)),
+        Ok(Command::SetInterval(_))
+    ));
+    drop(app);
+    tee.stop();
+    let rec = Recording::open(&path).unwrap();
+    assert_eq!(rec.frames(), 3);
+    assert!(rec.files()[0].closed, "closed with its index on quit");
+}
