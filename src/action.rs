@@ -80,12 +80,32 @@ actions! {
     ThresholdUp,
     /// Kill preview: the next rung of the threshold ladder down.
     ThresholdDown,
-    /// Filter prompt: keep the text and close.
+    /// Filter prompt: keep the text and close (go-to prompt: go there).
     ApplyFilter,
-    /// Filter prompt: clear the text and close.
+    /// Filter prompt: clear the text and close (go-to prompt: close).
     ClearInput,
     /// Filter prompt: delete the last character.
     DeleteChar,
     /// Close a dialog.
     Close,
+    /// Replay: one sample back.
+    StepBack,
+    /// Replay: one sample forward.
+    StepForward,
+    /// Replay: a minute back.
+    MinuteBack,
+    /// Replay: a minute forward.
+    MinuteForward,
+    /// Replay: the next event (a threshold crossed, refusals, a finding).
+    NextEvent,
+    /// Replay: the previous event.
+    PreviousEvent,
+    /// Replay: play or pause.
+    PlayPause,
+    /// Replay: play faster.
+    Faster,
+    /// Replay: play slower.
+    Slower,
+    /// Replay: the go-to-a-time prompt.
+    GoTo,
 }

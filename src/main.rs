@@ -122,6 +122,8 @@ fn main() -> ExitCode {
         Some(Mode::Completions(args)) => modes::completions(args),
         Some(Mode::Man(args)) => modes::man(args),
         Some(Mode::Check(args)) => return check_exit(&conntop::check::run(&cli, args)),
+        Some(Mode::Record(args)) => modes::record(&cli, args),
+        Some(Mode::Replay(args)) => modes::replay(&cli, args),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

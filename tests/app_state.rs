@@ -1141,6 +1141,7 @@ fn app_in(mode: Mode) -> App {
         Mode::Detail => Some(Action::Detail),
         Mode::Help => Some(Action::Help),
         Mode::Diagnosis => Some(Action::Diagnosis),
+        Mode::Replay | Mode::GoTo => unreachable!("a replay's modes: tests/record.rs"),
     };
     if let Some(a) = opener {
         act(&mut app, Mode::Table, a);

@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod pools;
 pub mod preview;
 pub mod progress;
+pub mod replay;
 pub mod rows;
 pub mod table;
 
@@ -35,6 +36,7 @@ pub use dialog::Dialog;
 pub use keymap::{Action, Mode};
 pub use preview::{Plan, PlanKind};
 pub use progress::{KillRun, Kills};
+pub use replay::ReplayView;
 pub use table::{GroupOrder, TableView, View};
 
 /// Settings the dashboard starts with.
@@ -114,6 +116,8 @@ pub struct App {
     /// The kill batch in progress.
     pub kills: Kills,
     pub message: Option<Message>,
+    /// Set while replaying a recording: the time cursor.
+    pub replay: Option<ReplayView>,
     /// The terminal's area, for the table's height.
     screen: Rect,
 }
@@ -129,6 +133,7 @@ impl App {
             dialog: None,
             kills: Kills::default(),
             message: None,
+            replay: None,
             screen: DEFAULT_SCREEN,
         };
         app.fit();
@@ -155,7 +160,8 @@ impl App {
     /// the shown snapshot is older than three intervals (a paused view gets
     /// there too, and says PAUSED in the header).
     pub fn is_stale(&self) -> bool {
-        self.data.is_stale(self.now, self.opts.interval)
+        // A replay shows the past on purpose; the header says REPLAY.
+        self.replay.is_none() && self.data.is_stale(self.now, self.opts.interval)
     }
 
     /// Age of the shown snapshot.
@@ -255,6 +261,10 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        let reply = match reply {
+            Reply::Replay(frame) => return self.on_replay(*frame),
+            other => other,
+        };
         if let Reply::Statement { id, text } = reply {
             self.data.statement = Some((id, text));
             return;
@@ -267,6 +277,11 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let mode = self.mode();
+        if mode == Mode::Table && self.replay.is_some() {
+            if let Some(action) = keymap::action_for(Mode::Replay, &key) {
+                return self.on_replay_action(action);
+            }
+        }
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(Action::Suspend) => vec![Effect::Suspend],
@@ -382,7 +397,17 @@ impl App {
             | Action::ApplyFilter
             | Action::ClearInput
             | Action::DeleteChar
-            | Action::Close => {}
+            | Action::Close
+            | Action::StepBack
+            | Action::StepForward
+            | Action::MinuteBack
+            | Action::MinuteForward
+            | Action::NextEvent
+            | Action::PreviousEvent
+            | Action::PlayPause
+            | Action::Faster
+            | Action::Slower
+            | Action::GoTo => {}
         }
         Vec::new()
     }

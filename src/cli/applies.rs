@@ -25,7 +25,7 @@ struct Applies {
 }
 
 /// Every subcommand's [`Applies`].
-const APPLIES: [Applies; 6] = [
+const APPLIES: [Applies; 8] = [
     Applies {
         name: "kill",
         // No gauge, no colours, no dashboard. --read-only applies: a lock that
@@ -74,6 +74,41 @@ const APPLIES: [Applies; 6] = [
             "no_color",
         ],
         connection: true,
+        globals: true,
+    },
+    Applies {
+        name: "record",
+        // Polls and writes: no kills, no screen, no findings (yet).
+        not: &[
+            "idle_over",
+            "query_over",
+            "warn",
+            "crit",
+            "read_only",
+            "allow_system",
+            "ignore_user",
+            "ignore_host",
+            "audit_log",
+            "kill_method",
+            "filter",
+            "no_color",
+        ],
+        connection: true,
+        globals: true,
+    },
+    Applies {
+        name: "replay",
+        // Recorded data: no server, no kills, no polling.
+        not: &[
+            "read_only",
+            "allow_system",
+            "ignore_user",
+            "ignore_host",
+            "audit_log",
+            "kill_method",
+            "interval",
+        ],
+        connection: false,
         globals: true,
     },
 ];
