@@ -14,12 +14,15 @@
 //! in `kill::policy`, and server text is made safe to draw in `text`.
 
 pub mod action;
+pub mod alert;
 pub mod app;
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod command;
 pub mod config;
 pub mod explain;
+pub mod filter;
 pub mod findings;
 pub mod groups;
 pub mod history;
@@ -28,6 +31,8 @@ pub mod link;
 pub mod locks;
 pub mod modes;
 pub mod poller;
+pub mod record;
+pub mod replay;
 pub mod report;
 pub mod sandbox;
 pub mod snapshot;

@@ -1,14 +1,19 @@
 //! What each mode does once the flags are parsed: the dashboard, `--once`,
 //! `kill`, `demo` and the hidden `sandbox`. Each returns a one-line error.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use mysql::Opts;
 
+use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
-use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
+use crate::cli::{
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
+    ManArgs, SandboxArgs,
+};
 use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
@@ -22,6 +27,10 @@ use crate::source::{Source, SourceError};
 use crate::text::{one_line, short_ms};
 use crate::thresholds::Thresholds;
 use crate::tui;
+
+mod recording;
+
+pub use recording::{record, replay};
 
 /// A failure to report as `conntop: <message>` with exit code 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +47,7 @@ fn env(key: &str) -> Option<String> {
 }
 
 /// Thresholds from the flags, with the given defaults for the durations.
-fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
+pub(crate) fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
     Thresholds {
         idle_over: cli.thresholds.idle_over.unwrap_or(idle),
         query_over: cli.thresholds.query_over.unwrap_or(query),
@@ -72,19 +81,19 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         ))
     })?;
     for warning in log.take_warnings() {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     Ok(log)
 }
 
 /// Resolves the connection options and asks for the password if `-p` was bare.
-fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+pub(crate) fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     let mut opts = config::resolve(&cli.connect, &env)?;
     opts.ask_password_if_needed()?;
     Ok(opts)
 }
 
-fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
+pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
     opts.tls_attempts()
         .iter()
         .map(|&tls| opts.to_mysql_opts(tls))
@@ -96,6 +105,28 @@ fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
         SourceError::TooManyConnections(help) => Failure(help.clone()),
         other => Failure(format!("{endpoint}: {other}")),
     }
+}
+
+/// [`connect_error`], plus, when no server answers on this machine, how to
+/// name another one.
+fn first_connect_error(opts: &ConnectOptions, endpoint: &str, e: &SourceError) -> Failure {
+    let Failure(line) = connect_error(endpoint, e);
+    if !matches!(e, SourceError::Unreachable(_)) || !is_local(opts) {
+        return Failure(line);
+    }
+    Failure(format!(
+        "{line}; no server here? name one as with mysql: -h HOST [-P PORT], or -S /path/to/mysqld.sock"
+    ))
+}
+
+/// True when the connection goes to this machine (socket, localhost or loopback).
+fn is_local(opts: &ConnectOptions) -> bool {
+    opts.uses_socket()
+        || opts.host.as_deref().is_none_or(|h| {
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
 }
 
 fn colors(cli: &Cli) -> bool {
@@ -113,7 +144,7 @@ pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
     let (first, first_error) = match Source::connect(&attempts, &endpoint) {
         Ok(source) => (Some(source), None),
         Err(e @ SourceError::TooManyConnections(_)) => (None, Some(e.to_string())),
-        Err(e) => return Err(connect_error(&endpoint, &e)),
+        Err(e) => return Err(first_connect_error(&opts, &endpoint, &e)),
     };
     run_dashboard(
         cli,
@@ -154,13 +185,56 @@ fn run_dashboard(
         None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
-    let app = App::new(Options {
+    // `--record DIR`: a tee between the poller and the dashboard.
+    let recording = match &cli.dashboard.record {
+        Some(dir) => Some(recording::record_tee(dir, &handle)?),
+        None => None,
+    };
+    // `--on-alert`: a thread between the poller and the dashboard runs them.
+    let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
+        Some(config) => {
+            let hook = AlertHook::new(
+                config,
+                thresholds(cli, defaults.idle_over, defaults.query_over),
+            );
+            let tee = AlertTee::start(
+                recording.as_ref().map_or(&handle.link, |(link, _)| link),
+                hook,
+            )
+            .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            Some(tee)
+        }
+        None => None,
+    };
+    let mut app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
         safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
-    let result = tui::run(app, &handle);
+    // `--filter`: parsed already; the rows follow with the first snapshot.
+    if let Some(filter) = &cli.dashboard.filter {
+        app.table.filter = filter.as_str().to_string();
+    }
+    let result = tui::run(
+        app,
+        alerting
+            .as_ref()
+            .map(|(link, _)| link)
+            .or(recording.as_ref().map(|(link, _)| link))
+            .unwrap_or(&handle.link),
+    );
+    if let Some((link, tee)) = alerting {
+        drop(link);
+        // The terminal is the dashboard's while it runs: the alerts' log now.
+        for line in tee.stop() {
+            eprintln!("conntop: {line}");
+        }
+    }
+    if let Some((link, tee)) = recording {
+        drop(link);
+        tee.stop();
+    }
     handle.stop();
     result.map_err(Failure::from)
 }
@@ -169,8 +243,8 @@ fn run_dashboard(
 pub fn once(cli: &Cli) -> Result<(), Failure> {
     let opts = connect_options(cli)?;
     let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    let mut source = Source::connect(&attempts(&opts), &endpoint)
+        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
     let snap = source.poll().map_err(|e| connect_error(&endpoint, &e))?;
     let mut history = History::default();
     history.push(Sample::from_snapshot(&snap));
@@ -199,16 +273,10 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     {
         (Some(d), None) => (KillMode::Connection, true, d),
         (None, Some(d)) => (KillMode::Query, false, d),
-        (Some(_), Some(_)) => {
+        // `cli::check` refuses both and neither as usage errors first.
+        _ => {
             return Err(Failure(
-                "give one of --idle-over (kill idle connections) or --query-over (stop long queries), not both"
-                    .to_string(),
-            ));
-        }
-        (None, None) => {
-            return Err(Failure(
-                "say what to kill: --idle-over DURATION (idle connections) or --query-over DURATION (long queries)"
-                    .to_string(),
+                "give exactly one of --idle-over or --query-over".to_string(),
             ));
         }
     };
@@ -220,14 +288,18 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
     }
     let opts = connect_options(cli)?;
     let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    let mut source = Source::connect(&attempts(&opts), &endpoint)
+        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
     let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
     let seen_at = std::time::SystemTime::now();
-    let sessions = source
+    let mut sessions = source
         .read_sessions()
         .map_err(|e| connect_error(&endpoint, &e))?;
+    // `--where`, ANDed with `--match-user` / `--match-host` (the selection).
+    if let Some(filter) = &args.where_ {
+        sessions.retain(|s| filter.matches(s));
+    }
     let selection = Selection {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
@@ -249,7 +321,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
              killing them needs CONNECTION ADMIN or SUPER"
         );
     }
-    let what = if expect_idle {
+    let mut what = if expect_idle {
         format!(
             "idle for at least {}",
             humantime::format_duration(threshold)
@@ -260,6 +332,9 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             humantime::format_duration(threshold)
         )
     };
+    if let Some(filter) = &args.where_ {
+        what.push_str(&format!(" where {:?}", one_line(filter.as_str(), 200)));
+    }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -326,7 +401,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         )?;
     }
     for warning in &result.warnings {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     if let Some(e) = result.audit_error {
         return Err(Failure(e));
@@ -356,10 +431,22 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let opts: Opts = sb.opts(sandbox::MONITOR).into();
     let attempts = vec![opts];
     let first = Source::connect(&attempts, &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    eprint!("{}", demo_connect_help(sb.port(), sb.socket()));
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("Enter opens the dashboard (its q stops the server); q or Ctrl-C stops now… ");
+        let go = wait_for_enter();
+        eprintln!();
+        if !matches!(go, Ok(true)) {
+            load.stop();
+            let stopped = sb.stop();
+            go?;
+            return stopped.map_err(Failure::from);
+        }
+    }
     // Short thresholds so the demo's leak and long queries show within a minute.
     let defaults = Thresholds {
-        idle_over: Duration::from_secs(30),
-        query_over: Duration::from_secs(20),
+        idle_over: DEMO_IDLE_OVER,
+        query_over: DEMO_QUERY_OVER,
         ..Thresholds::default()
     };
     let result = run_dashboard(cli, attempts, endpoint, Some(first), None, defaults);
@@ -367,6 +454,129 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let stopped = sb.stop();
     result?;
     stopped.map_err(Failure::from)
+}
+
+/// How to reach the demo's server from another terminal: the address, the
+/// socket and every account. Lines fit 80 columns for a short socket path.
+pub fn demo_connect_help(port: u16, socket: &Path) -> String {
+    let sock = one_line(&socket.to_string_lossy(), 200).into_owned();
+    let (root, m) = (sandbox::ROOT.user, sandbox::MONITOR);
+    let apps = [sandbox::APP, sandbox::REPORTS, sandbox::BATCH]
+        .iter()
+        .map(|a| format!("{}/{}", a.user, a.password))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "conntop demo: the server listens on 127.0.0.1:{port}. Connect another client:\n  \
+         mysql -h 127.0.0.1 -P {port} -u {root}          (root, no password)\n  \
+         mysql -S {sock} -u {root}\n  \
+         conntop -h 127.0.0.1 -P {port} -u {mu} -p{mp}   (as the dashboard)\n\
+         Accounts {apps} own the database {db}.\n",
+        mu = m.user,
+        mp = m.password,
+        db = sandbox::APP_DATABASE,
+    )
+}
+
+/// Waits on the terminal for Enter (`true`) or q, Esc, Ctrl-C (`false`).
+/// Raw mode turns Ctrl-C into a key, so the demo's server is stopped
+/// rather than left behind by a SIGINT.
+fn wait_for_enter() -> std::io::Result<bool> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    crossterm::terminal::enable_raw_mode()?;
+    let answer = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break Ok(true),
+                KeyCode::Esc | KeyCode::Char('q') => break Ok(false),
+                KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Ok(false);
+                }
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    answer
+}
+
+/// `conntop completions SHELL`: the completion script on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    let mut cmd = cli::generated();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "conntop", &mut out);
+    write_stdout(&out)
+}
+
+/// `conntop man [SUBCOMMAND]`: a manual page (roff) on stdout,
+/// `conntop(1)` or `conntop-kill(1)`.
+pub fn man(args: &ManArgs) -> Result<(), Failure> {
+    let root = cli::generated();
+    let (title, cmd) = match &args.page {
+        None => ("conntop".to_string(), root),
+        Some(name) => {
+            let sub = root
+                .find_subcommand(name)
+                .cloned()
+                .ok_or_else(|| Failure(format!("no manual page for {name}")))?;
+            let title = format!("conntop-{name}");
+            (
+                title.clone(),
+                sub.display_name(title).bin_name(format!("conntop {name}")),
+            )
+        }
+    };
+    let takes_filter = cmd
+        .get_arguments()
+        .any(|a| matches!(a.get_id().as_str(), "filter" | "where"));
+    let has_subcommands = cmd.get_subcommands().next().is_some();
+    let has_after_help = cmd.get_after_help().is_some();
+    let page = clap_mangen::Man::new(cmd)
+        .title(title)
+        .source(format!("conntop {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    if has_subcommands {
+        page.render_subcommands_section(&mut out)?;
+    }
+    if takes_filter {
+        out.extend_from_slice(filter_section().as_bytes());
+    }
+    if has_after_help {
+        page.render_extra_section(&mut out)?;
+    }
+    write_stdout(&out)
+}
+
+/// The manual's FILTER EXPRESSIONS section, from [`filter::SYNTAX`].
+fn filter_section() -> String {
+    // roff: `\` starts an escape, `-` is a hyphen, a line may not start with `.` or `'`.
+    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut s = String::from(
+        ".SH \"FILTER EXPRESSIONS\"\n\
+         The \\fB/\\fR prompt, \\fB\\-\\-filter\\fR and \\fBkill \\-\\-where\\fR take terms \
+         separated by spaces; a session must pass every term.\n",
+    );
+    for (form, meaning) in crate::filter::SYNTAX {
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(form), roff(meaning)));
+    }
+    s.push_str(".PP\nExample: user:app host:10.0.* db:shop cmd:Sleep !user:repl time>30s\n");
+    s
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Failure::from),
+    }
 }
 
 /// `conntop sandbox`: a server for tests until stdin closes.

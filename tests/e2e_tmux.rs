@@ -265,7 +265,8 @@ fn shared_max_connections() -> u64 {
 }
 
 /// Table rows on `screen` of a user whose name starts with `prefix` (the
-/// User column shows 12 characters) and that are idle.
+/// User column shows 12 characters, the last one `…` when cut) and that
+/// are idle.
 fn idle_rows(screen: &str, prefix: &str) -> usize {
     screen
         .lines()
@@ -317,7 +318,7 @@ fn sessions_of_a_user_are_visible_and_filterable() {
     });
 
     t.filter(&user.user);
-    let prefix: String = user.user.chars().take(12).collect();
+    let prefix: String = user.user.chars().take(11).collect();
     let title = format!("filter \"{}\"", user.user);
     t.wait_for("5 idle rows of the user under a filter title", |s| {
         idle_rows(s, &prefix) == 5
@@ -332,7 +333,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.wait_live();
     t.keys(&["?"]);
     t.wait_for("the whole help overlay", |s| {
-        s.contains("Keys (any key closes)")
+        s.contains("any other key closes")
             && s.contains("Kill (always previewed and confirmed)")
             && s.contains("kill idle sessions past the idle threshold")
             && s.lines()
@@ -343,7 +344,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.keys(&["j"]);
     // Still running: the key only closed the overlay.
     t.wait_for("help to close", |s| {
-        !s.contains("Keys (any key closes)")
+        !s.contains("any other key closes")
             && !s.contains("kill idle sessions past")
             && s.contains("? help")
             && !s.contains(EXIT)
@@ -464,6 +465,66 @@ fn leaked_idle_sessions_are_recovered_with_capital_i_then_y() {
 }
 
 #[test]
+fn capital_i_then_y_at_80x24_shows_the_whole_preview() {
+    // The preview's last lines (the keys) used to fall off an 80x24 screen.
+    // A private server, as for the test above.
+    let sb = private_sandbox(60);
+    let conns: Vec<Conn> = (0..20).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
+    let opened = Instant::now();
+    let t = Tmux::dashboard(80, 24, sb.port(), &["--idle-over", "2s"]);
+    t.wait_for("20 sleeping sessions", |s| {
+        s.contains("● live") && s.contains("sleeping 20 ")
+    });
+    thread::sleep(Duration::from_secs(3).saturating_sub(opened.elapsed()));
+    let deadline = Instant::now() + WAIT;
+    let preview = loop {
+        t.keys(&["I"]);
+        let screen = t.wait_for("the idle kill preview", |s| {
+            s.contains("idle sessions (Sleep") && s.contains("re-checked")
+        });
+        if screen.contains(" Kill 20 idle sessions (Sleep ≥ 2s) ? ") {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "preview never offered 20:\n{screen}"
+        );
+        t.keys(&["Escape"]);
+        thread::sleep(Duration::from_millis(500));
+    };
+    let keys = preview
+        .lines()
+        .find(|l| l.contains("y/Enter kill · n/Esc cancel"))
+        .unwrap_or_else(|| panic!("the keys are not on screen:\n{preview}"));
+    // Whole, inside the box's borders.
+    let at = keys.find("y/Enter").unwrap();
+    assert!(keys[..at].contains('│'), "{keys}");
+    assert!(keys[at..].contains('│'), "{keys}");
+    assert_eq!(preview.lines().count(), 24, "{preview}");
+    for line in preview.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+
+    t.keys(&["y"]);
+    t.wait_for("the kill summary", |s| {
+        s.contains("killed 20, skipped 0 (changed since preview or gone), failed 0")
+    });
+    assert!(
+        wait_until(WAIT, || sandbox_sessions(&sb, APP.user) == 0),
+        "app sessions left: {}",
+        sandbox_sessions(&sb, APP.user)
+    );
+
+    // `+` polls less often, and the header says so.
+    t.keys(&["+"]);
+    t.wait_for("the new interval in the header", |s| {
+        s.lines().next().is_some_and(|l| l.contains("every 2s"))
+    });
+    drop(t);
+    drop(conns);
+}
+
+#[test]
 fn read_only_kills_nothing() {
     // Private server: if read-only failed, `I` must not reach other tests.
     let sb = private_sandbox(40);
@@ -558,7 +619,8 @@ fn fits_an_80x24_terminal() {
             && lines[1].starts_with("Slots [")
             && lines[1].contains(&gauge)
             && lines[1].contains("max used")
-            && lines[23].starts_with("Enter detail")
+            && lines[23].contains("d diagnose")
+            && lines[23].contains("? help")
     });
     for line in screen.lines() {
         assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
@@ -717,4 +779,95 @@ fn zero_width_characters_do_not_move_columns() {
     drop(idle);
     drop(user);
     runner.join().unwrap();
+}
+
+/// Ctrl-Z as a key (the terminal is raw, so it arrives as a key, not as
+/// SIGTSTP) leaves the screen to the shell too.
+#[test]
+fn ctrl_z_suspends_like_sigtstp() {
+    let t = Tmux::dashboard(80, 24, server().port, &[]);
+    t.wait_live();
+    let pid = t.conntop_pid();
+    t.keys(&["C-z"]);
+    let deadline = Instant::now() + WAIT;
+    while t.display("#{alternate_on}") != "0" {
+        assert!(Instant::now() < deadline, "Ctrl-Z did not leave the screen");
+        thread::sleep(Duration::from_millis(50));
+    }
+    signal("CONT", pid);
+    t.wait_live();
+    t.keys(&["q"]);
+    let screen = t.wait_for("conntop to exit", |s| s.contains(EXIT));
+    assert!(screen.contains(&format!("{EXIT}0")), "{screen}");
+}
+
+/// A terminal that hangs up while conntop ignores SIGHUP (nohup, a shell
+/// trap): every read and write fails. It still ends as a hang-up, 129, with
+/// no abort and no core file.
+#[test]
+fn a_hung_up_terminal_ends_with_129_not_an_abort() {
+    let socket = format!("conntop-hup-{}", std::process::id());
+    let dir = std::env::temp_dir().join(&socket);
+    fs::create_dir_all(&dir).unwrap();
+    let rc = dir.join("rc");
+    let script = format!(
+        "cd {dir}; ulimit -c unlimited; trap '' HUP; {bin} -h 127.0.0.1 -P {port} -u root \
+         --no-defaults --read-only; echo $? > {rc}",
+        dir = sh_quote(dir.to_str().unwrap()),
+        bin = sh_quote(conntop_bin().to_str().unwrap()),
+        port = server().port,
+        rc = sh_quote(rc.to_str().unwrap()),
+    );
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap()
+    };
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-s",
+        "hup",
+        "bash",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", "hup"]);
+        if String::from_utf8_lossy(&screen.stdout).contains("● live") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the dashboard never came up");
+        thread::sleep(Duration::from_millis(100));
+    }
+    tmux(&["kill-server"]);
+    let code = loop {
+        if let Ok(text) = fs::read_to_string(&rc) {
+            if !text.trim().is_empty() {
+                break text.trim().to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "conntop did not end after the hang-up"
+        );
+        thread::sleep(Duration::from_millis(100));
+    };
+    let cores: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("core"))
+        .collect();
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(code, "129", "exit status after a hang-up");
+    assert!(cores.is_empty(), "a core file was left: {cores:?}");
 }

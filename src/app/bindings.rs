@@ -15,6 +15,8 @@ pub(super) fn table(mode: Mode) -> &'static [Binding] {
         Mode::Detail => DETAIL,
         Mode::Help => HELP,
         Mode::Diagnosis => DIAGNOSIS,
+        Mode::Replay => REPLAY,
+        Mode::GoTo => GO_TO,
     }
 }
 
@@ -24,6 +26,7 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
     match mode {
         Mode::Table => &[
             Quit,
+            Suspend,
             Up,
             Down,
             PageUp,
@@ -37,6 +40,8 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             ToggleIdle,
             Detail,
             Pause,
+            IntervalUp,
+            IntervalDown,
             Help,
             NextView,
             Diagnosis,
@@ -59,10 +64,12 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Down,
             PageUp,
             PageDown,
+            Top,
+            Bottom,
             Close,
             Quit,
         ],
-        Mode::Help => &[Up, Down, PageUp, PageDown, Close, Quit],
+        Mode::Help => &[Up, Down, PageUp, PageDown, Top, Bottom, Close, Quit],
         Mode::Diagnosis => &[
             KillIdle,
             KillLong,
@@ -71,9 +78,25 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Down,
             PageUp,
             PageDown,
+            Top,
+            Bottom,
             Close,
             Quit,
         ],
+        Mode::Replay => &[
+            StepBack,
+            StepForward,
+            MinuteBack,
+            MinuteForward,
+            NextEvent,
+            PreviousEvent,
+            PlayPause,
+            Slower,
+            Faster,
+            GoTo,
+            Quit,
+        ],
+        Mode::GoTo => &[ApplyFilter, ClearInput, DeleteChar, Quit],
     }
 }
 
@@ -83,6 +106,7 @@ const BASE: Binding = Binding {
     also: &[],
     action: Action::Quit,
     hint: None,
+    rank: 9,
     help: "",
     section: Section::General,
 };
@@ -135,6 +159,7 @@ const TABLE: &[Binding] = &[
         keys: &[Code(KeyCode::Enter)],
         action: Action::Detail,
         hint: Some("detail"),
+        rank: 5,
         help: "session detail / sessions of the group",
         section: Section::View,
         ..BASE
@@ -143,7 +168,8 @@ const TABLE: &[Binding] = &[
         keys: &[Char('/')],
         action: Action::Filter,
         hint: Some("filter"),
-        help: "filter (user, host, db, command, state, query)",
+        rank: 4,
+        help: "filter: word user:app* db:shop !cmd:Sleep time>30s",
         section: Section::View,
         ..BASE
     },
@@ -158,6 +184,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('s')],
         action: Action::NextSort,
         hint: Some("sort"),
+        rank: 5,
         help: "sort by the next column",
         section: Section::View,
         ..BASE
@@ -173,6 +200,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('i')],
         action: Action::ToggleIdle,
         hint: Some("idle"),
+        rank: 3,
         help: "hide / show idle (Sleep) sessions",
         section: Section::View,
         ..BASE
@@ -181,6 +209,7 @@ const TABLE: &[Binding] = &[
         keys: &[Code(KeyCode::Tab)],
         action: Action::NextView,
         hint: Some("group"),
+        rank: 3,
         help: "view: sessions, by user, by host, by db",
         section: Section::View,
         ..BASE
@@ -196,6 +225,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('d')],
         action: Action::Diagnosis,
         hint: Some("diagnose"),
+        rank: 1,
         help: "diagnosis: causes, evidence, fixes",
         section: Section::View,
         ..BASE
@@ -204,14 +234,34 @@ const TABLE: &[Binding] = &[
         keys: &[Char('p'), Char(' ')],
         action: Action::Pause,
         hint: Some("pause"),
+        rank: 3,
         help: "pause / resume the view",
         section: Section::View,
         ..BASE
     },
     Binding {
+        keys: &[Char('-')],
+        also: &[Char('_')],
+        action: Action::IntervalDown,
+        hint: Some("interval"),
+        rank: 6,
+        help: "poll more often (250ms 500ms 1s 2s 5s 10s)",
+        section: Section::View,
+    },
+    Binding {
+        keys: &[Char('+')],
+        also: &[Char('=')],
+        action: Action::IntervalUp,
+        hint: Some("interval"),
+        rank: 6,
+        help: "poll less often",
+        section: Section::View,
+    },
+    Binding {
         keys: &[Char('k')],
         action: Action::KillConnection,
         hint: Some("kill"),
+        rank: 2,
         help: "KILL CONNECTION of the selected (or tagged) sessions",
         section: Section::Kill,
         ..BASE
@@ -241,6 +291,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('I')],
         action: Action::KillIdle,
         hint: Some("kill idle"),
+        rank: 2,
         help: "kill idle sessions past the idle threshold",
         section: Section::Kill,
         ..BASE
@@ -249,6 +300,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('L')],
         action: Action::KillLong,
         hint: Some("kill long"),
+        rank: 4,
         help: "KILL QUERY of statements past the long threshold",
         section: Section::Kill,
         ..BASE
@@ -264,7 +316,15 @@ const TABLE: &[Binding] = &[
         keys: &[Char('?')],
         action: Action::Help,
         hint: Some("help"),
+        rank: 1,
         help: "this help",
+        section: Section::General,
+        ..BASE
+    },
+    Binding {
+        keys: &[Ctrl('z')],
+        action: Action::Suspend,
+        help: "suspend to the shell (fg brings conntop back)",
         section: Section::General,
         ..BASE
     },
@@ -272,6 +332,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('q'), Ctrl('c')],
         action: Action::Quit,
         hint: Some("quit"),
+        rank: 1,
         help: "quit",
         section: Section::General,
         ..BASE
@@ -286,7 +347,7 @@ const CTRL_C_QUITS: Binding = Binding {
 };
 
 /// Scrolling a dialog's text.
-const SCROLL: [Binding; 4] = [
+const SCROLL: [Binding; 6] = [
     Binding {
         keys: &[Code(KeyCode::Up)],
         action: Action::Up,
@@ -308,6 +369,20 @@ const SCROLL: [Binding; 4] = [
     Binding {
         keys: &[Code(KeyCode::PageDown)],
         action: Action::PageDown,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('g')],
+        also: &[Code(KeyCode::Home)],
+        action: Action::Top,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('G')],
+        also: &[Code(KeyCode::End)],
+        action: Action::Bottom,
         hint: Some("scroll"),
         ..BASE
     },
@@ -401,6 +476,8 @@ const DETAIL: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
     CTRL_C_QUITS,
 ];
@@ -411,6 +488,8 @@ const HELP: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
     CTRL_C_QUITS,
 ];
@@ -439,6 +518,111 @@ const DIAGNOSIS: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
+    CTRL_C_QUITS,
+];
+
+/// A replay: these keys come before the table's (whose other keys work).
+const REPLAY: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::Left)],
+        action: Action::StepBack,
+        hint: Some("back"),
+        help: "one sample back",
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Right)],
+        action: Action::StepForward,
+        hint: Some("forward"),
+        help: "one sample forward",
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('[')],
+        action: Action::MinuteBack,
+        hint: Some("-1m"),
+        help: "a minute back",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char(']')],
+        action: Action::MinuteForward,
+        hint: Some("+1m"),
+        help: "a minute forward",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('n')],
+        action: Action::NextEvent,
+        hint: Some("next event"),
+        help: "next event: usage crossing warn/crit/100%, 1040 refusals, a finding, down",
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('N')],
+        action: Action::PreviousEvent,
+        hint: Some("previous"),
+        help: "previous event",
+        section: Section::Move,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('p'), Char(' ')],
+        action: Action::PlayPause,
+        hint: Some("play"),
+        help: "play / pause (1x; < and > change the speed)",
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('<')],
+        action: Action::Slower,
+        hint: Some("slower"),
+        help: "play slower",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('>')],
+        action: Action::Faster,
+        hint: Some("faster"),
+        help: "play faster: 1x, 10x, 60x, 600x, 3600x",
+        section: Section::View,
+        ..BASE
+    },
+    Binding {
+        keys: &[Char(':')],
+        action: Action::GoTo,
+        hint: Some("go to"),
+        help: "go to a time: 03:12, 2026-11-30 03:12:05 (UTC), -10m, start, end",
+        ..BASE
+    },
+    CTRL_C_QUITS,
+];
+
+/// The go-to prompt of a replay: every other character is typed.
+const GO_TO: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::Enter)],
+        action: Action::ApplyFilter,
+        hint: Some("go"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Esc)],
+        action: Action::ClearInput,
+        hint: Some("cancel"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Code(KeyCode::Backspace)],
+        action: Action::DeleteChar,
+        hint: Some("delete"),
+        ..BASE
+    },
     CTRL_C_QUITS,
 ];

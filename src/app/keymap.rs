@@ -57,6 +57,8 @@ impl Key {
             Key::Code(code) => match code {
                 KeyCode::Up => "↑",
                 KeyCode::Down => "↓",
+                KeyCode::Left => "←",
+                KeyCode::Right => "→",
                 KeyCode::PageUp => "PgUp",
                 KeyCode::PageDown => "PgDn",
                 KeyCode::Home => "Home",
@@ -82,6 +84,9 @@ pub struct Binding {
     pub action: Action,
     /// Short word for the footer and hint lines; `None` keeps it out of them.
     pub hint: Option<&'static str>,
+    /// The footer's priority for the hint (table bindings): when the footer
+    /// is short of room, the highest rank goes first, `1` stays longest.
+    pub rank: u8,
     /// What it does, for the help overlay (table bindings).
     pub help: &'static str,
     /// Help section (table bindings).
@@ -158,6 +163,10 @@ pub enum Mode {
     Help,
     /// The diagnosis.
     Diagnosis,
+    /// Replay keys, tried before the table's while replaying.
+    Replay,
+    /// The go-to-a-time prompt of a replay.
+    GoTo,
 }
 
 /// What a key that is not in a mode's table does.
@@ -172,7 +181,7 @@ pub enum OtherKeys {
 }
 
 impl Mode {
-    /// Every mode.
+    /// Every mode of the live dashboard.
     pub const ALL: [Mode; 6] = [
         Mode::Table,
         Mode::Filter,
@@ -181,6 +190,14 @@ impl Mode {
         Mode::Help,
         Mode::Diagnosis,
     ];
+
+    /// The modes only a replay has.
+    pub const REPLAY: [Mode; 2] = [Mode::Replay, Mode::GoTo];
+
+    /// Every mode, a replay's included.
+    pub fn every() -> impl Iterator<Item = Mode> {
+        Mode::ALL.into_iter().chain(Mode::REPLAY)
+    }
 
     /// The mode's binding table.
     pub fn bindings(self) -> &'static [Binding] {
@@ -195,8 +212,8 @@ impl Mode {
     /// What keys outside the table do.
     pub fn other_keys(self) -> OtherKeys {
         match self {
-            Mode::Table | Mode::Confirm => OtherKeys::Ignored,
-            Mode::Filter => OtherKeys::Typed,
+            Mode::Table | Mode::Confirm | Mode::Replay => OtherKeys::Ignored,
+            Mode::Filter | Mode::GoTo => OtherKeys::Typed,
             Mode::Detail | Mode::Help | Mode::Diagnosis => OtherKeys::Close,
         }
     }
@@ -210,6 +227,8 @@ impl Mode {
             Mode::Detail => "detail",
             Mode::Help => "help",
             Mode::Diagnosis => "diagnosis",
+            Mode::Replay => "replay",
+            Mode::GoTo => "go to",
         }
     }
 }
@@ -264,6 +283,38 @@ pub fn hints(mode: Mode, keep: impl Fn(Action) -> bool) -> Vec<(String, &'static
     out
 }
 
+/// A hint of the footer: the first key of each binding (neighbours with the
+/// same word share one: `-/+`), its word and its rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterHint {
+    pub keys: String,
+    pub word: &'static str,
+    pub rank: u8,
+}
+
+/// The footer hints of `mode`, in table order.
+pub fn footer_hints(mode: Mode) -> Vec<FooterHint> {
+    let mut out: Vec<FooterHint> = Vec::new();
+    for b in mode.bindings() {
+        let Some(word) = b.hint else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(h) if h.word == word => {
+                h.keys.push('/');
+                h.keys.push_str(b.first_key());
+                h.rank = h.rank.min(b.rank);
+            }
+            _ => out.push(FooterHint {
+                keys: b.first_key().to_string(),
+                word,
+                rank: b.rank,
+            }),
+        }
+    }
+    out
+}
+
 /// [`hints`] as one line: `y/Enter kill · n/Esc cancel`.
 pub fn hint_line(mode: Mode, keep: impl Fn(Action) -> bool) -> String {
     hints(mode, keep)
@@ -295,7 +346,7 @@ mod tests {
 
     #[test]
     fn no_two_bindings_of_a_mode_share_a_key() {
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             let mut seen = Vec::new();
             for b in mode.bindings() {
                 for k in b.all_keys() {
@@ -308,7 +359,7 @@ mod tests {
 
     #[test]
     fn every_action_of_every_mode_has_a_key_and_every_key_an_action() {
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for &action in mode.actions() {
                 let b = binding(mode, action)
                     .unwrap_or_else(|| panic!("{mode:?}: {action:?} has no key"));
@@ -332,7 +383,7 @@ mod tests {
         }
         for action in Action::ALL {
             assert!(
-                Mode::ALL.iter().any(|m| m.actions().contains(action)),
+                Mode::every().any(|m| m.actions().contains(action)),
                 "{action:?} is reachable in no mode"
             );
         }
@@ -341,9 +392,12 @@ mod tests {
     #[test]
     fn ctrl_c_quits_everywhere_and_only_the_filter_types() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             assert_eq!(action_for(mode, &ctrl_c), Some(Action::Quit), "{mode:?}");
-            assert_eq!(mode == Mode::Filter, mode.other_keys() == OtherKeys::Typed);
+            assert_eq!(
+                matches!(mode, Mode::Filter | Mode::GoTo),
+                mode.other_keys() == OtherKeys::Typed
+            );
         }
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(action_for(Mode::Table, &q), Some(Action::Quit));
@@ -359,7 +413,7 @@ mod tests {
     #[test]
     fn a_dialog_uses_the_table_key_for_the_same_action() {
         // A finding's `[I]` must work in the diagnosis as in the table.
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for b in mode.bindings() {
                 if matches!(
                     b.action,
@@ -400,7 +454,7 @@ mod tests {
         );
         assert_eq!(
             hint_line(Mode::Detail, |_| true),
-            "k kill · x kill query · ↑/↓/PgUp/PgDn scroll · Esc close"
+            "k kill · x kill query · ↑/↓/PgUp/PgDn/g/G scroll · Esc close"
         );
         assert_eq!(
             hint_line(Mode::Filter, |a| a != Action::DeleteChar),
@@ -417,7 +471,7 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .expect("README has a keys section");
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for b in mode.bindings() {
                 for k in b.all_keys() {
                     let label = k.label();

@@ -26,7 +26,20 @@ impl TableView {
             Some(p) => p,
             None => self.cursor.min(self.tree.len().saturating_sub(1)),
         };
-        self.selected = self.tree_session(self.cursor);
+        // A row that is not a session leaves the selection where it was,
+        // for the sessions view to come back to.
+        if let Some(id) = self.tree_session(self.cursor) {
+            self.selected = Some(id);
+        }
+    }
+
+    /// The session keys act on: the selected one; in the locks view the
+    /// one under the cursor (none on a count or a heading).
+    pub fn acted_on(&self) -> Option<u64> {
+        match self.view {
+            super::View::Locks => self.tree_session(self.cursor),
+            _ => self.selected,
+        }
     }
 
     /// The session on tree row `row`, if the row is one.

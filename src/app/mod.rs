@@ -12,9 +12,12 @@ pub mod data;
 pub mod dialog;
 mod explain;
 pub mod keymap;
+pub mod ladder;
 mod locks;
+pub mod pools;
 pub mod preview;
 pub mod progress;
+pub mod replay;
 pub mod rows;
 pub mod table;
 
@@ -33,8 +36,9 @@ use crate::thresholds::Thresholds;
 pub use data::Data;
 pub use dialog::Dialog;
 pub use keymap::{Action, Mode};
-pub use preview::{Plan, PlanKind, step_threshold};
+pub use preview::{Plan, PlanKind};
 pub use progress::{KillRun, Kills};
+pub use replay::ReplayView;
 pub use table::{GroupOrder, TableView, View};
 
 /// Settings the dashboard starts with.
@@ -45,7 +49,8 @@ pub struct Options {
     /// sessions it may kill) comes from each snapshot.
     pub safety: Safety,
     /// The poll interval (validated against `poller::MIN_INTERVAL` by the
-    /// command line), to tell a stale snapshot from a live one.
+    /// command line), to tell a stale snapshot from a live one; `+`/`-`
+    /// change it while running ([`ladder::INTERVALS`]).
     pub interval: Duration,
     /// Colours on (off with `--no-color` / `NO_COLOR`).
     pub color: bool,
@@ -67,6 +72,8 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Quit,
+    /// Leave the screen to the shell and stop until continued (Ctrl-Z).
+    Suspend,
     Send(Command),
 }
 
@@ -111,6 +118,8 @@ pub struct App {
     /// The kill batch in progress.
     pub kills: Kills,
     pub message: Option<Message>,
+    /// Set while replaying a recording: the time cursor.
+    pub replay: Option<ReplayView>,
     /// The terminal's area, for the table's height.
     screen: Rect,
 }
@@ -126,9 +135,10 @@ impl App {
             dialog: None,
             kills: Kills::default(),
             message: None,
+            replay: None,
             screen: DEFAULT_SCREEN,
         };
-        app.fit_table();
+        app.fit();
         app
     }
 
@@ -144,7 +154,7 @@ impl App {
 
     /// The selected session, if any.
     pub fn selected_session(&self) -> Option<&Session> {
-        let id = self.table.selected?;
+        let id = self.table.acted_on()?;
         self.sessions().iter().find(|s| s.id == id)
     }
 
@@ -152,7 +162,8 @@ impl App {
     /// the shown snapshot is older than three intervals (a paused view gets
     /// there too, and says PAUSED in the header).
     pub fn is_stale(&self) -> bool {
-        self.data.is_stale(self.now, self.opts.interval)
+        // A replay shows the past on purpose; the header says REPLAY.
+        self.replay.is_none() && self.data.is_stale(self.now, self.opts.interval)
     }
 
     /// Age of the shown snapshot.
@@ -181,10 +192,56 @@ impl App {
         self.table.move_to(row, self.data.sessions());
     }
 
-    /// The table's height from the screen, and the cursor kept in view.
-    fn fit_table(&mut self) {
+    /// The terminal's area.
+    pub fn screen(&self) -> Rect {
+        self.screen
+    }
+
+    /// How far the open dialog's text scrolls on this screen (0 when it
+    /// fits or does not scroll).
+    pub fn scroll_limit(&self) -> u16 {
+        crate::ui::scroll_limit(self, self.screen)
+    }
+
+    /// The table's height from the screen, the cursor kept in view, and
+    /// the dialog's scrolling kept within its text.
+    fn fit(&mut self) {
         self.table.height = crate::ui::layout::table_rows(self.screen, self.data.findings.len());
         self.table.scroll_to_cursor();
+        let limit = self.scroll_limit();
+        if let Some(d) = self.dialog.as_mut() {
+            d.clamp_scroll(limit);
+        }
+    }
+
+    /// The threshold `I` or `L` starts from (`--idle-over`, `--query-over`).
+    fn configured_threshold(&self, kind: PlanKind) -> Duration {
+        match kind {
+            PlanKind::Long => self.opts.thresholds.query_over,
+            _ => self.opts.thresholds.idle_over,
+        }
+    }
+
+    /// `+`/`-` in the table: the next refresh interval, for the poller too.
+    fn step_interval(&mut self, up: bool) -> Vec<Effect> {
+        let next = ladder::step(self.opts.interval, up, &ladder::INTERVALS);
+        if next == self.opts.interval {
+            let end = if up { "longest" } else { "shortest" };
+            self.say(
+                Level::Info,
+                format!(
+                    "refresh every {}: the {end} step",
+                    crate::text::short_duration(next)
+                ),
+            );
+            return Vec::new();
+        }
+        self.opts.interval = next;
+        self.say(
+            Level::Info,
+            format!("refresh every {}", crate::text::short_duration(next)),
+        );
+        vec![Effect::Send(Command::SetInterval(next))]
     }
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
@@ -209,6 +266,10 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        let reply = match reply {
+            Reply::Replay(frame) => return self.on_replay(*frame),
+            other => other,
+        };
         if let Reply::Statement { id, text } = reply {
             self.data.statement = Some((id, text));
             return;
@@ -225,11 +286,18 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let mode = self.mode();
+        if mode == Mode::Table && self.replay.is_some() {
+            if let Some(action) = keymap::action_for(Mode::Replay, &key) {
+                return self.on_replay_action(action);
+            }
+        }
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
+            Some(Action::Suspend) => vec![Effect::Suspend],
             Some(action) if mode == Mode::Table => {
-                self.on_table_action(action);
-                self.read_statement()
+                let mut effects = self.on_table_action(action);
+                effects.extend(self.read_statement());
+                effects
             }
             Some(action) => self.on_dialog_action(action),
             None => {
@@ -240,7 +308,7 @@ impl App {
     }
 
     /// An action from the table's bindings.
-    fn on_table_action(&mut self, action: Action) {
+    fn on_table_action(&mut self, action: Action) -> Vec<Effect> {
         let (cursor, page) = (self.table.cursor, self.table.page());
         match action {
             Action::Up => self.move_to(cursor.saturating_sub(1)),
@@ -250,7 +318,8 @@ impl App {
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::NextSort | Action::ReverseSort => {
-                self.table.change_sort(action == Action::NextSort);
+                let visible = crate::ui::sessions::columns_for(self.screen.width);
+                self.table.change_sort(action == Action::NextSort, &visible);
                 self.refresh_rows();
             }
             Action::Filter => {
@@ -269,7 +338,7 @@ impl App {
             }
             Action::Detail => match self.table.view {
                 View::Sessions | View::Locks => {
-                    if let Some(id) = self.table.selected {
+                    if let Some(id) = self.table.acted_on() {
                         self.dialog = Some(Dialog::Detail { id, scroll: 0 });
                     }
                 }
@@ -287,6 +356,9 @@ impl App {
                 if let Some(snap) = self.data.toggle_pause() {
                     self.apply_snapshot(snap);
                 }
+            }
+            Action::IntervalUp | Action::IntervalDown => {
+                return self.step_interval(action == Action::IntervalUp);
             }
             Action::Help => self.dialog = Some(Dialog::Help { scroll: 0 }),
             Action::NextView => {
@@ -327,7 +399,7 @@ impl App {
             Action::KillBlocker => {
                 self.open_plan(PlanKind::Blocker, KillMode::Connection, Duration::ZERO)
             }
-            Action::Explain => match self.table.selected {
+            Action::Explain => match self.table.acted_on() {
                 Some(id) if !matches!(self.table.view, View::Groups(_)) => self.open_explain(id),
                 _ => self.say(
                     Level::Warn,
@@ -337,8 +409,9 @@ impl App {
                     ),
                 ),
             },
-            // Quit is answered before; the rest belong to dialogs.
+            // Quit and Suspend are answered before; the rest belong to dialogs.
             Action::Quit
+            | Action::Suspend
             | Action::Confirm
             | Action::Cancel
             | Action::ThresholdUp
@@ -346,8 +419,19 @@ impl App {
             | Action::ApplyFilter
             | Action::ClearInput
             | Action::DeleteChar
-            | Action::Close => {}
+            | Action::Close
+            | Action::StepBack
+            | Action::StepForward
+            | Action::MinuteBack
+            | Action::MinuteForward
+            | Action::NextEvent
+            | Action::PreviousEvent
+            | Action::PlayPause
+            | Action::Faster
+            | Action::Slower
+            | Action::GoTo => {}
         }
+        Vec::new()
     }
 }
 
@@ -373,6 +457,36 @@ impl App {
         self.data.statement = None;
         vec![Effect::Send(Command::Statement { id })]
     }
+
+    /// The detail's whole statement is read again when the session moved on
+    /// to another one (the listed start no longer matches what was read).
+    fn reread_statement(&mut self) -> Vec<Effect> {
+        let Some(Dialog::Detail { id, .. }) = &self.dialog else {
+            return Vec::new();
+        };
+        let Some((read_id, Ok(read))) = &self.data.statement else {
+            return Vec::new();
+        };
+        let listed = self
+            .sessions()
+            .iter()
+            .find(|s| s.id == *id)
+            .and_then(|s| s.info.as_deref());
+        if read_id == id && !statement_matches(read.as_deref(), listed) {
+            return self.read_statement();
+        }
+        Vec::new()
+    }
+}
+
+/// Does a whole statement read earlier still belong to what the
+/// processlist lists now (its first characters)?
+pub fn statement_matches(whole: Option<&str>, listed: Option<&str>) -> bool {
+    match (whole, listed) {
+        (Some(whole), Some(listed)) => whole.starts_with(listed),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// The state machine: applies one event, returns what the loop must do.
@@ -381,7 +495,7 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
         Event::Key(key) => app.on_key(key),
         Event::Feed(feed) => {
             app.on_feed(feed);
-            Vec::new()
+            app.reread_statement()
         }
         Event::Reply(reply) => {
             app.on_reply(reply);
@@ -403,6 +517,6 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
             Vec::new()
         }
     };
-    app.fit_table();
+    app.fit();
     effects
 }

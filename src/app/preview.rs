@@ -9,6 +9,7 @@ use crate::kill::{self, Safety, Selection};
 use crate::snapshot::Session;
 
 use super::keymap::{self, Action};
+use super::pools::{self, BusyPool};
 use super::{App, Dialog, Level, View};
 
 /// What a kill preview is about.
@@ -38,13 +39,17 @@ impl PlanKind {
 pub struct Plan {
     pub kind: PlanKind,
     pub mode: KillMode,
-    /// For `Idle`/`Long`: the threshold, moved along [`LADDER_SECS`].
+    /// For `Idle`/`Long`: the threshold, moved along the ladder
+    /// ([`super::ladder::rungs`]).
     pub threshold: Duration,
     pub targets: Vec<KillTarget>,
     /// `user@host` -> count, biggest first.
     pub groups: Vec<(String, usize)>,
     /// Chosen sessions the safety rules keep out, with why.
     pub refused: Vec<(u64, String)>,
+    /// Accounts that look like busy pools whose young idle sessions a
+    /// `KILL CONNECTION` would take (the preview warns).
+    pub pools: Vec<BusyPool>,
     /// When the targets were read (the snapshot's time).
     pub seen_at: SystemTime,
     /// For a single session: how many sessions wait on it for a lock, in
@@ -121,6 +126,10 @@ pub fn build(
         ));
     }
     let groups = kill::group_by_account(&targets);
+    let pools = match mode {
+        KillMode::Connection => pools::busy_pools(sessions, &targets, safety.own_id),
+        KillMode::Query => Vec::new(),
+    };
     Ok(Plan {
         kind,
         mode,
@@ -128,6 +137,7 @@ pub fn build(
         targets,
         groups,
         refused,
+        pools,
         seen_at,
         blocks: (0, 0),
     })
@@ -141,6 +151,9 @@ impl App {
         mode: KillMode,
         threshold: Duration,
     ) -> Result<Plan, String> {
+        if self.replay.is_some() {
+            return Err(super::replay::READ_ONLY.to_string());
+        }
         if self.opts.safety.read_only {
             return Err("read-only mode: kills are disabled (--read-only)".to_string());
         }
@@ -221,20 +234,4 @@ impl App {
         }
         self.open_plan(kind, mode, Duration::ZERO);
     }
-}
-
-/// Threshold ladder of a preview.
-pub const LADDER_SECS: [u64; 17] = [
-    1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800,
-];
-
-/// The next rung of the threshold ladder up or down.
-pub fn step_threshold(current: Duration, up: bool) -> Duration {
-    let secs = current.as_secs();
-    let next = if up {
-        LADDER_SECS.iter().copied().find(|&s| s > secs)
-    } else {
-        LADDER_SECS.iter().rev().copied().find(|&s| s < secs)
-    };
-    Duration::from_secs(next.unwrap_or(secs.max(1)))
 }

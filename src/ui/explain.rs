@@ -3,16 +3,15 @@
 //! for picked out first: full scans, filesorts, temporary tables. Every
 //! server string goes through `text::one_line`.
 
-use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 
 use crate::app::App;
 use crate::app::keymap::Mode;
 use crate::explain::{Explained, PlanRow, warnings};
 use crate::text::{one_line, short_ms};
-use crate::ui::dialogs::{centered, popup};
-use crate::ui::hint_spans;
+use crate::ui::hint_pieces;
+use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
 
 /// Plan rows listed at most.
@@ -32,9 +31,9 @@ fn row_line(r: &PlanRow) -> String {
     )
 }
 
-/// Draws the plan of session `id` over `area`.
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, scroll: u16) {
-    let mut lines: Vec<Line> = Vec::new();
+/// The plan of session `id`, as a box over the dashboard.
+pub fn overlay(app: &App, theme: Theme, screen: Rect, id: u64) -> Overlay {
+    let mut lines: Vec<Line<'static>> = Vec::new();
     match app.sessions().iter().find(|s| s.id == id) {
         Some(s) => {
             lines.push(Line::from(vec![
@@ -105,20 +104,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
         },
         _ => lines.push(Line::styled("asking the server…", theme.dim())),
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::from(hint_spans(Mode::Detail, |_| true, theme)));
-    let r = centered(
-        area,
-        area.width.saturating_sub(4).max(40),
-        (lines.len() as u16 + 2).min(area.height.saturating_sub(2)),
-    );
-    popup(
-        frame,
-        r,
-        Line::from(format!(" EXPLAIN of session {id} ")),
-        Text::from(lines),
-        scroll,
-    );
+    Overlay {
+        title: Line::from(format!(" EXPLAIN of session {id} ")),
+        body: lines,
+        keys: hint_pieces(Mode::Detail, |_| true, theme),
+        max_width: screen.width.saturating_sub(4).max(40),
+    }
 }
 
 #[cfg(test)]
