@@ -20,13 +20,13 @@ use crate::ui::theme::Theme;
 
 /// Columns: header and width.
 const COLUMNS: [(&str, Constraint); 8] = [
-    ("Session", Constraint::Length(18)),
+    ("Session", Constraint::Length(16)),
     ("User@host", Constraint::Length(22)),
     ("Command", Constraint::Length(8)),
     ("Time", Constraint::Length(7)),
     ("Trx", Constraint::Length(7)),
     ("Behind", Constraint::Length(8)),
-    ("Lock", Constraint::Length(34)),
+    ("Lock", Constraint::Length(46)),
     ("Query", Constraint::Fill(1)),
 ];
 
@@ -41,10 +41,10 @@ fn tree_label(row: &TreeRow) -> String {
     }
 }
 
-/// `metadata lock on appdb.t, inferred`.
+/// `metadata lock on appdb.t (inferred)`.
 fn wait_text(w: &Wait) -> String {
     format!(
-        "{}, {}",
+        "{} ({})",
         w.kind.held(w.object.as_deref()),
         if w.certain { "certain" } else { "inferred" }
     )
