@@ -402,7 +402,7 @@ mod tests {
         assert!(root.contains("4 (1)"), "{root}");
         let alter = line(&l, "└ #101");
         assert!(
-            alter.contains("metadata lock on shop.t, inferred"),
+            alter.contains("metadata lock on shop.t (inferred)"),
             "{alter}"
         );
         line(&l, "  └ #102");
