@@ -210,7 +210,7 @@ const TABLE: &[Binding] = &[
         action: Action::NextView,
         hint: Some("group"),
         rank: 3,
-        help: "view: sessions, by user, by host, by db",
+        help: "view: sessions, by user, by host, by db, locks",
         section: Section::View,
         ..BASE
     },
