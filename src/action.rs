@@ -82,4 +82,12 @@ actions! {
     DeleteChar,
     /// Close a dialog.
     Close,
+    /// Fleet: open the selected server's dashboard.
+    OpenServer,
+    /// A server's dashboard: back to the fleet.
+    BackToFleet,
+    /// A server's dashboard: the next server of the fleet, in its order.
+    NextServer,
+    /// A server's dashboard: the previous server of the fleet.
+    PrevServer,
 }

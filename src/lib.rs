@@ -20,6 +20,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod findings;
+pub mod fleet;
 pub mod groups;
 pub mod history;
 pub mod kill;

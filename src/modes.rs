@@ -12,6 +12,7 @@ use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
 use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
+use crate::fleet::{self, Fleet, FleetSource, Target};
 use crate::history::{History, Sample};
 use crate::kill::executor::{self, Batch};
 use crate::kill::{self, Refusal, Safety, Selection};
@@ -33,12 +34,12 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-fn env(key: &str) -> Option<String> {
+pub(crate) fn env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
 /// Thresholds from the flags, with the given defaults for the durations.
-fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
+pub(crate) fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
     Thresholds {
         idle_over: cli.thresholds.idle_over.unwrap_or(idle),
         query_over: cli.thresholds.query_over.unwrap_or(query),
@@ -47,7 +48,7 @@ fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Thresholds {
     }
 }
 
-fn safety(cli: &Cli) -> Safety {
+pub(crate) fn safety(cli: &Cli) -> Safety {
     Safety {
         allow_system: cli.safety.allow_system,
         ignore_users: cli.safety.ignore_user.clone(),
@@ -58,7 +59,7 @@ fn safety(cli: &Cli) -> Safety {
 }
 
 /// Opens the audit log named by `--audit-log` or the default path.
-fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
+pub(crate) fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
     let path = cli
         .safety
         .audit_log
@@ -84,27 +85,58 @@ fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     Ok(opts)
 }
 
-fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
+/// The servers the flags name.
+enum Servers {
+    /// One server: the paths of one server, unchanged.
+    One(ConnectOptions),
+    /// Several (`-h a,b`, `--hosts`, `--url` twice).
+    Many(Vec<Target>),
+}
+
+/// Resolves the targets; a bare `-p` prompts once for all of them.
+fn servers(cli: &Cli) -> Result<Servers, Failure> {
+    let read = |path: &std::path::Path| std::fs::read_to_string(path);
+    let Some(specs) = fleet::targets::specs(&cli.connect, &read)? else {
+        return Ok(Servers::One(connect_options(cli)?));
+    };
+    let mut targets = fleet::targets::resolve(&cli.connect, &specs, &env)?;
+    if targets.iter().any(|t| t.opts.ask_password) {
+        let password = config::prompt_password("Enter password: ")?;
+        for t in targets.iter_mut().filter(|t| t.opts.ask_password) {
+            t.opts.password = Some(config::Password::new(password.clone()));
+            t.opts.ask_password = false;
+        }
+    }
+    Ok(match targets.len() {
+        1 => Servers::One(targets.remove(0).opts),
+        _ => Servers::Many(targets),
+    })
+}
+
+pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
     opts.tls_attempts()
         .iter()
         .map(|&tls| opts.to_mysql_opts(tls))
         .collect()
 }
 
-fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
+pub(crate) fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
     match e {
         SourceError::TooManyConnections(help) => Failure(help.clone()),
         other => Failure(format!("{endpoint}: {other}")),
     }
 }
 
-fn colors(cli: &Cli) -> bool {
+pub(crate) fn colors(cli: &Cli) -> bool {
     !cli.dashboard.no_color && env("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The dashboard against the server the flags name.
 pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
-    let opts = connect_options(cli)?;
+    let opts = match servers(cli)? {
+        Servers::One(opts) => opts,
+        Servers::Many(targets) => return fleet_dashboard(cli, targets),
+    };
     let endpoint = opts.endpoint();
     let attempts = attempts(&opts);
     // Connect before the terminal is taken over, so a wrong password or an
@@ -165,9 +197,59 @@ fn run_dashboard(
     result.map_err(Failure::from)
 }
 
+/// The fleet dashboard: one poller per server (each connects on its own
+/// thread, so the screen appears at once whatever the servers do).
+fn fleet_dashboard(cli: &Cli, targets: Vec<Target>) -> Result<(), Failure> {
+    let safety = safety(cli);
+    // One audit log, opened (and its warnings shown) once; each poller
+    // appends through a handle of its own.
+    let first = if safety.read_only {
+        None
+    } else {
+        Some(audit_log(cli)?)
+    };
+    let mut configs = Vec::with_capacity(targets.len());
+    for t in &targets {
+        let audit = match &first {
+            Some(log) => Some(AuditLog::open(log.path()).map_err(|e| {
+                Failure(format!(
+                    "cannot open the audit log {}: {e}",
+                    log.path().display()
+                ))
+            })?),
+            None => None,
+        };
+        configs.push(PollerConfig {
+            interval: cli.dashboard.interval,
+            attempts: attempts(&t.opts),
+            endpoint: t.opts.endpoint(),
+            kill_method: cli.safety.kill_method.into(),
+            safety: safety.clone(),
+            audit,
+        });
+    }
+    let defaults = Thresholds::default();
+    let fleet = Fleet::new(
+        targets.into_iter().map(|t| t.name).collect(),
+        &Options {
+            thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
+            safety,
+            interval: cli.dashboard.interval,
+            color: colors(cli),
+        },
+    );
+    let source = FleetSource::spawn(configs);
+    let result = fleet::run::run(fleet, &source);
+    source.stop();
+    result.map_err(Failure::from)
+}
+
 /// `--once`: one snapshot to stdout.
 pub fn once(cli: &Cli) -> Result<(), Failure> {
-    let opts = connect_options(cli)?;
+    let opts = match servers(cli)? {
+        Servers::One(opts) => opts,
+        Servers::Many(targets) => return fleet::once::run(cli, &targets),
+    };
     let endpoint = opts.endpoint();
     let mut source =
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
@@ -192,9 +274,17 @@ pub fn once(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
-/// `conntop kill`: kills idle (`--idle-over`) or long-running
-/// (`--query-over`) sessions with the same rules as the dashboard.
-pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
+/// What `conntop kill` kills, from `--idle-over` or `--query-over`.
+#[derive(Debug, Clone, Copy)]
+pub struct KillOrder {
+    pub mode: KillMode,
+    /// Idle sessions (`--idle-over`), else running statements.
+    pub expect_idle: bool,
+    pub threshold: Duration,
+}
+
+/// The kill the flags ask for; refused in read-only mode.
+fn kill_order(cli: &Cli) -> Result<KillOrder, Failure> {
     let (mode, expect_idle, threshold) = match (cli.thresholds.idle_over, cli.thresholds.query_over)
     {
         (Some(d), None) => (KillMode::Connection, true, d),
@@ -212,21 +302,61 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let safety = safety(cli);
-    if safety.read_only {
+    if cli.safety.read_only {
         return Err(Failure(
             "read-only mode (--read-only): nothing is killed".to_string(),
         ));
     }
-    let opts = connect_options(cli)?;
+    Ok(KillOrder {
+        mode,
+        expect_idle,
+        threshold,
+    })
+}
+
+/// `conntop kill`: kills idle (`--idle-over`) or long-running
+/// (`--query-over`) sessions with the same rules as the dashboard; on
+/// several servers, on each (see `fleet::kill`).
+pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
+    let order = kill_order(cli)?;
+    let opts = match servers(cli)? {
+        Servers::One(opts) => opts,
+        Servers::Many(targets) => return fleet::kill::run(cli, args, order, &targets),
+    };
     let endpoint = opts.endpoint();
     let mut source =
         Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
-    let safety = safety.connected(source.own_id(), source.privileges());
     let mut audit = audit_log(cli)?;
+    let mut out = std::io::stdout().lock();
+    kill_on(
+        cli,
+        args,
+        order,
+        (&mut source, &endpoint),
+        &mut audit,
+        &mut out,
+    )
+}
+
+/// `conntop kill` on one connected server: the sessions to kill, each
+/// re-checked, audited and written to `out` as it goes, then the summary.
+pub(crate) fn kill_on(
+    cli: &Cli,
+    args: &KillArgs,
+    order: KillOrder,
+    (source, endpoint): (&mut Source, &str),
+    audit: &mut dyn AuditSink,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let KillOrder {
+        mode,
+        expect_idle,
+        threshold,
+    } = order;
+    let safety = safety(cli).connected(source.own_id(), source.privileges());
     let sessions = source
         .read_sessions()
-        .map_err(|e| connect_error(&endpoint, &e))?;
+        .map_err(|e| connect_error(endpoint, &e))?;
     let selection = Selection {
         users: args.match_user.clone(),
         hosts: args.match_host.clone(),
@@ -259,7 +389,6 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             humantime::format_duration(threshold)
         )
     };
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{} {} sessions {what} on {endpoint}",
@@ -276,15 +405,15 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         method: cli.safety.kill_method.into(),
         dry_run: args.dry_run,
         why: &why,
-        server: &endpoint,
+        server: endpoint,
     };
     let mut write_error = None;
     let result = executor::execute(
-        &mut source,
+        source,
         &targets,
         &batch,
         &safety,
-        &mut audit,
+        audit,
         &mut |t, outcome, _| {
             let s = &t.session;
             let (word, detail) = match outcome {
@@ -313,14 +442,14 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
             "dry run: would kill {}, skipped {}, nothing sent; audit log {}",
             result.tally.would_kill,
             result.tally.skipped,
-            audit.path().display()
+            audit.location()
         )?;
     } else {
         writeln!(
             out,
             "{}; audit log {}",
             kill::summary(mode, &result.tally),
-            audit.path().display()
+            audit.location()
         )?;
     }
     for warning in &result.warnings {

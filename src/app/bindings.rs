@@ -15,6 +15,8 @@ pub(super) fn table(mode: Mode) -> &'static [Binding] {
         Mode::Detail => DETAIL,
         Mode::Help => HELP,
         Mode::Diagnosis => DIAGNOSIS,
+        Mode::Fleet => super::fleet_bindings::FLEET,
+        Mode::Server => super::fleet_bindings::SERVER,
     }
 }
 
@@ -61,11 +63,13 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
         ],
         Mode::Help => &[Up, Down, PageUp, PageDown, Close, Quit],
         Mode::Diagnosis => &[KillIdle, KillLong, Up, Down, PageUp, PageDown, Close, Quit],
+        Mode::Fleet => super::fleet_bindings::FLEET_ACTIONS,
+        Mode::Server => super::fleet_bindings::SERVER_ACTIONS,
     }
 }
 
 /// The fields a table row leaves out.
-const BASE: Binding = Binding {
+pub(super) const BASE: Binding = Binding {
     keys: &[],
     also: &[],
     action: Action::Quit,
@@ -252,7 +256,7 @@ const TABLE: &[Binding] = &[
 ];
 
 /// Ctrl-C quits from every dialog.
-const CTRL_C_QUITS: Binding = Binding {
+pub(super) const CTRL_C_QUITS: Binding = Binding {
     keys: &[Ctrl('c')],
     action: Action::Quit,
     ..BASE

@@ -158,6 +158,11 @@ pub enum Mode {
     Help,
     /// The diagnosis.
     Diagnosis,
+    /// The fleet: one row per server.
+    Fleet,
+    /// A server's dashboard opened from the fleet: these keys come before
+    /// the table's (the fleet hands every other key to the dashboard).
+    Server,
 }
 
 /// What a key that is not in a mode's table does.
@@ -173,13 +178,15 @@ pub enum OtherKeys {
 
 impl Mode {
     /// Every mode.
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Table,
         Mode::Filter,
         Mode::Confirm,
         Mode::Detail,
         Mode::Help,
         Mode::Diagnosis,
+        Mode::Fleet,
+        Mode::Server,
     ];
 
     /// The mode's binding table.
@@ -195,7 +202,7 @@ impl Mode {
     /// What keys outside the table do.
     pub fn other_keys(self) -> OtherKeys {
         match self {
-            Mode::Table | Mode::Confirm => OtherKeys::Ignored,
+            Mode::Table | Mode::Confirm | Mode::Fleet | Mode::Server => OtherKeys::Ignored,
             Mode::Filter => OtherKeys::Typed,
             Mode::Detail | Mode::Help | Mode::Diagnosis => OtherKeys::Close,
         }
@@ -210,6 +217,8 @@ impl Mode {
             Mode::Detail => "detail",
             Mode::Help => "help",
             Mode::Diagnosis => "diagnosis",
+            Mode::Fleet => "fleet",
+            Mode::Server => "server",
         }
     }
 }

@@ -10,6 +10,7 @@
 mod bindings;
 pub mod data;
 pub mod dialog;
+mod fleet_bindings;
 pub mod keymap;
 pub mod preview;
 pub mod progress;
@@ -109,6 +110,9 @@ pub struct App {
     /// The kill batch in progress.
     pub kills: Kills,
     pub message: Option<Message>,
+    /// The server's name when this dashboard is one of a fleet: the header,
+    /// every kill confirmation and every kill message name it.
+    pub server: Option<String>,
     /// The terminal's area, for the table's height.
     screen: Rect,
 }
@@ -124,6 +128,7 @@ impl App {
             dialog: None,
             kills: Kills::default(),
             message: None,
+            server: None,
             screen: DEFAULT_SCREEN,
         };
         app.fit_table();
@@ -159,8 +164,13 @@ impl App {
     }
 
     fn say(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        let text = match &self.server {
+            Some(name) => format!("{}: {text}", crate::text::one_line(name, 60)),
+            None => text,
+        };
         self.message = Some(Message {
-            text: text.into(),
+            text,
             level,
             at: self.now,
         });
@@ -325,6 +335,8 @@ impl App {
             | Action::ClearInput
             | Action::DeleteChar
             | Action::Close => {}
+            // The fleet's, handled above the app.
+            Action::OpenServer | Action::BackToFleet | Action::NextServer | Action::PrevServer => {}
         }
     }
 }

@@ -133,9 +133,15 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
     );
 }
 
-/// The kill confirmation.
-pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
+/// The kill confirmation; `server` names the server when it is one of a fleet.
+pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan, server: Option<&str>) {
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(name) = server {
+        lines.push(Line::from(vec![
+            Span::styled("On server ", theme.title()),
+            Span::styled(one_line(name, 80).into_owned(), theme.key()),
+        ]));
+    }
     let verb = plan.mode.label();
     let n = plan.targets.len();
     let title = match plan.kind {
@@ -152,6 +158,14 @@ pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan) {
             " KILL QUERY of {n} statements running ≥ {} ? ",
             short_duration(plan.threshold)
         ),
+    };
+    let title = match server {
+        Some(name) => format!(
+            "{} on {} ? ",
+            title.trim_end_matches(" ? "),
+            one_line(name, 40)
+        ),
+        None => title,
     };
     if plan.kind == PlanKind::Selected {
         if let Some(t) = plan.targets.first() {

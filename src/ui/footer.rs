@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{Mode, Section};
+use crate::app::keymap::{Action, Mode, Section};
 use crate::app::{App, Dialog, Level};
 use crate::text::one_line;
 use crate::ui::hint_spans;
@@ -43,14 +43,23 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         };
         Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
     } else {
-        let mut hints: Vec<(&str, &str, Section)> = Mode::Table
+        let mut hints: Vec<(String, &str, Section)> = Mode::Table
             .bindings()
             .iter()
-            .filter_map(|b| b.hint.map(|word| (b.first_key(), word, b.section)))
+            .filter_map(|b| {
+                b.hint
+                    .map(|word| (b.first_key().to_string(), word, b.section))
+            })
             .collect();
+        if app.server.is_some() {
+            // One of a fleet: the way back and to the neighbours stay.
+            let fleet = crate::app::keymap::hints(Mode::Server, |a| a != Action::Quit);
+            let fleet = fleet.into_iter().map(|(k, w)| (k, w, Section::General));
+            hints.splice(0..0, fleet);
+        }
         // When the hints do not fit, View hints go first, then Kill ones;
         // `? help` and `q quit` always stay.
-        let width = |h: &[(&str, &str, Section)]| {
+        let width = |h: &[(String, &str, Section)]| {
             h.iter()
                 .map(|(k, w, _)| k.chars().count() + w.chars().count() + 3)
                 .sum::<usize>()
@@ -66,7 +75,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         }
         let mut spans = Vec::new();
         for (key, word, _) in hints {
-            spans.push(Span::styled(key.to_string(), theme.key()));
+            spans.push(Span::styled(key, theme.key()));
             spans.push(Span::raw(format!(" {word}  ")));
         }
         Line::from(spans)

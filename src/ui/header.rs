@@ -22,6 +22,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 
 fn status_line(app: &App, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled("conntop ", theme.title())];
+    if let Some(name) = &app.server {
+        spans.push(Span::styled(
+            format!("[{}] ", one_line(name, 40)),
+            theme.key(),
+        ));
+    }
     if let Some(s) = &app.data.snapshot {
         spans.push(Span::raw(format!("{} ", one_line(&s.server.version, 40))));
         spans.push(Span::styled(

@@ -3,6 +3,7 @@
 
 pub mod dialogs;
 pub mod findings;
+pub mod fleet;
 pub mod footer;
 pub mod groups;
 pub mod header;
@@ -37,11 +38,16 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     footer::render(app, theme, frame, parts.footer);
     match &app.dialog {
+        Some(Dialog::Help { scroll }) if app.server.is_some() => {
+            fleet::server_help(theme, frame, area, *scroll)
+        }
         Some(Dialog::Help { scroll }) => help::render(theme, frame, area, *scroll),
         Some(Dialog::Detail { id, scroll }) => {
             dialogs::detail(app, theme, frame, area, *id, *scroll)
         }
-        Some(Dialog::Confirm(plan)) => dialogs::confirm(theme, frame, area, plan),
+        Some(Dialog::Confirm(plan)) => {
+            dialogs::confirm(theme, frame, area, plan, app.server.as_deref())
+        }
         Some(Dialog::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
         Some(Dialog::Filter { .. }) | None => {}
     }
