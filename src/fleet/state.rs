@@ -75,7 +75,9 @@ pub struct Fleet {
     pub order: Vec<usize>,
     /// Position of the cursor in `order`.
     pub cursor: usize,
-    /// The member under the cursor, kept when the order changes.
+    /// The member the cursor follows when the order changes, once the user
+    /// has moved it (before that the cursor stays on the top row: the
+    /// fullest server).
     pub selected: Option<usize>,
     /// First row on screen.
     pub offset: usize,
@@ -205,7 +207,6 @@ impl Fleet {
             None => self.cursor,
         };
         self.cursor = self.cursor.min(self.order.len().saturating_sub(1));
-        self.selected = self.order.get(self.cursor).copied();
         self.offset = crate::app::table::scroll_offset(
             self.offset,
             self.cursor,
@@ -283,7 +284,7 @@ impl Fleet {
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::OpenServer => {
-                if let Some(i) = self.selected {
+                if let Some(&i) = self.order.get(self.cursor) {
                     self.open_member(i);
                 }
             }

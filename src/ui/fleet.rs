@@ -23,8 +23,9 @@ use crate::ui::{help, hint_spans};
 /// Width of the usage bar.
 const BAR: usize = 8;
 
-/// Narrowest the Finding column gets before other columns make room.
-const MIN_FINDING: u16 = 20;
+/// Narrowest the Finding column gets below 100 columns before other
+/// columns make room (a third of the width above).
+const MIN_FINDING: u16 = 18;
 
 /// Widest the help overlay gets.
 const HELP_WIDTH: u16 = 80;
@@ -74,11 +75,13 @@ impl Col {
     }
 }
 
-/// The columns shown at `width`, with the name's width and whether the
-/// usage bar is drawn: Version goes first, then MaxUsed, Run, New/s, the
-/// bar, Refused; Name, State, usage and Finding always stay.
-pub fn columns_for(width: u16) -> (Vec<Col>, u16, bool) {
-    let name = if width < 100 { 14 } else { 16 };
+/// The columns shown at `width` for names of up to `longest` characters,
+/// with the name's width and whether the usage bar is drawn: MaxUsed goes
+/// first, then Run, Version, New/s, the bar, Refused; Name, State, usage and
+/// Finding always stay.
+pub fn columns_for(width: u16, longest: usize) -> (Vec<Col>, u16, bool) {
+    let cap = if width < 100 { 16 } else { 28 };
+    let name = u16::try_from(longest).unwrap_or(cap).clamp(6, cap);
     let mut cols = vec![
         Col::Name,
         Col::Version,
@@ -95,15 +98,17 @@ pub fn columns_for(width: u16) -> (Vec<Col>, u16, bool) {
         let sum: u16 = cols.iter().map(|c| fixed_width(*c, name, bar)).sum();
         sum + cols.len().saturating_sub(1) as u16
     };
+    // The finding is the why: a third of a wide screen.
+    let min_finding = if width < 100 { MIN_FINDING } else { width / 3 };
     for drop in [
-        Some(Col::Version),
         Some(Col::MaxUsed),
         Some(Col::Running),
+        Some(Col::Version),
         Some(Col::NewPerSec),
         None,
         Some(Col::Refused),
     ] {
-        if fixed(&cols, bar) + MIN_FINDING <= width {
+        if fixed(&cols, bar) + min_finding <= width {
             break;
         }
         match drop {
@@ -119,7 +124,7 @@ fn fixed_width(c: Col, name: u16, bar: bool) -> u16 {
         Col::Name => name,
         Col::Version => 15,
         Col::State => 10,
-        Col::Usage => 15 + if bar { BAR as u16 + 1 } else { 0 },
+        Col::Usage => 14 + if bar { BAR as u16 + 1 } else { 0 },
         Col::MaxUsed => 7,
         Col::Running => 4,
         Col::NewPerSec => 6,
@@ -150,13 +155,25 @@ pub fn render(fleet: &Fleet, frame: &mut Frame) {
     }
 }
 
-/// `conntop fleet  4 servers: 3 live, 1 down  connected 120/400 30.0%`.
+/// `conntop fleet  connected 120/400 30.0%  3 live, 1 down  refused +5`:
+/// the slots first, then the servers by state (their number is in the
+/// table's title), then the clients refused since start.
 fn totals_line(fleet: &Fleet, theme: Theme) -> Line<'static> {
     let t = fleet.totals();
+    let share = if t.max > 0 {
+        t.connected as f64 / t.max as f64
+    } else {
+        0.0
+    };
     let mut spans = vec![
         Span::styled("conntop fleet ", theme.title()),
-        Span::raw(format!(" {} servers: ", t.servers)),
+        Span::raw(" connected "),
+        Span::styled(
+            format!("{}/{} {:.1}%", t.connected, t.max, share * 100.0),
+            theme.level(share, fleet.warn, fleet.crit),
+        ),
     ];
+    spans.push(Span::raw("  "));
     let mut first = true;
     for state in ServerState::ALL {
         let n = t.count(state);
@@ -172,16 +189,6 @@ fn totals_line(fleet: &Fleet, theme: Theme) -> Line<'static> {
             state_style(state, theme),
         ));
     }
-    let share = if t.max > 0 {
-        t.connected as f64 / t.max as f64
-    } else {
-        0.0
-    };
-    spans.push(Span::raw("  connected "));
-    spans.push(Span::styled(
-        format!("{}/{} {:.1}%", t.connected, t.max, share * 100.0),
-        theme.level(share, fleet.warn, fleet.crit),
-    ));
     if t.refused > 0 {
         spans.push(Span::styled(
             format!("  refused +{}", t.refused),
@@ -241,13 +248,20 @@ fn usage_cell(s: &Summary<'_>, fleet: &Fleet, theme: Theme, bar: bool) -> Cell<'
         spans.push(Span::raw(" "));
     }
     spans.push(Span::styled(
-        format!("{:>9} {:>4.0}%", format!("{c}/{m}"), share * 100.0),
+        format!("{:>9} {:>3.0}%", format!("{c}/{m}"), share * 100.0),
         style,
     ));
     Cell::from(Line::from(spans))
 }
 
 fn finding_cell(s: &Summary<'_>, theme: Theme) -> Cell<'static> {
+    if s.state == ServerState::Full {
+        let open = keymap::label_in(Mode::Fleet, Action::OpenServer).unwrap_or(keymap::NO_LABEL);
+        return Cell::from(Span::styled(
+            format!("ERROR 1040 Too many connections ({open}: how to get in)"),
+            theme.crit(),
+        ));
+    }
     if let Some(reason) = s.reason.filter(|_| !s.state.is_current()) {
         let style = if s.state == ServerState::Reconnecting {
             theme.warn()
@@ -299,7 +313,13 @@ fn cell(
 }
 
 fn table(fleet: &Fleet, theme: Theme, frame: &mut Frame, area: Rect) {
-    let (cols, name_w, bar) = columns_for(area.width);
+    let longest = fleet
+        .members
+        .iter()
+        .map(|m| m.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let (cols, name_w, bar) = columns_for(area.width, longest);
     let body = usize::from(area.height.saturating_sub(2));
     let offset =
         crate::app::table::scroll_offset(fleet.offset, fleet.cursor, body, fleet.order.len());
