@@ -479,6 +479,65 @@ fn three_servers_and_a_closed_port() {
     );
     assert!(servers[3].get("sessions").is_none());
 
+    // `conntop kill --dry-run` on the four: a block per server, nothing
+    // sent, exit 1 naming the closed one.
+    for sb in [&a, &b, &c] {
+        wait_idle(sb, 2);
+    }
+    let logs = Scratch::new("fleet-kill");
+    let kill_log = logs.path("kill.jsonl");
+    let kill = |list: &str, dry_run: bool| {
+        let mut args = vec![
+            "--no-defaults",
+            "-u",
+            "root",
+            "-h",
+            list,
+            "--audit-log",
+            &kill_log,
+            "kill",
+            "--idle-over",
+            "1s",
+            "--match-user",
+            APP.user,
+        ];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        run_conntop(&args, &[])
+    };
+    let run = kill(&list, true);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .ends_with(&format!("1 of 4 servers failed: {}\n", name(closed))),
+        "{run:?}"
+    );
+    for (sb, n) in [(&a, 15), (&b, 10), (&c, 5)] {
+        let block = format!(
+            "== {0} ==\nwould kill {n} sessions idle for at least 1s on {0}\n",
+            name(sb.port())
+        );
+        assert!(run.stdout.contains(&block), "{block}\n{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains(&format!("dry run: would kill {n}, skipped 0, nothing sent")),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains(&format!("== {} ==\nerror: ", name(closed))),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        [&a, &b, &c].map(|sb| sessions_of(sb, APP.user)),
+        [15, 10, 5],
+        "a dry run kills nothing"
+    );
+
     // The fleet in a terminal: three live rows and one down, fullest first.
     let dir = Scratch::new("fleet-audit");
     let audit = dir.path("audit.jsonl");
@@ -568,7 +627,40 @@ fn three_servers_and_a_closed_port() {
     t.keys(&["q"]);
     t.wait_for("conntop to exit", |s| s.contains("CONNTOP-EXIT=0"));
     drop(t);
+
+    // `conntop kill` on the other two: each killed, each summed up, exit 0.
+    let two = [b.port(), c.port()].map(name).join(",");
+    let run = kill(&two, false);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for (sb, n) in [(&b, 10), (&c, 5)] {
+        let block = format!(
+            "== {0} ==\nkilling {n} sessions idle for at least 1s on {0}\n",
+            name(sb.port())
+        );
+        assert!(run.stdout.contains(&block), "{block}\n{}", run.stdout);
+    }
+    for n in [10, 5] {
+        let summary = format!("killed {n}, skipped 0 (changed since preview or gone), failed 0");
+        assert!(run.stdout.contains(&summary), "{}", run.stdout);
+    }
+    assert_eq!([&b, &c].map(|sb| sessions_of(sb, APP.user)), [0, 0]);
     drop(held);
+}
+
+/// Waits until every `app` session on `sb` has been idle `secs` seconds.
+fn wait_idle(sb: &Sandbox, secs: u64) {
+    let mut root = Conn::new(sb.root_opts()).unwrap();
+    let idle = common::wait_until(Duration::from_secs(15), || {
+        let min: Option<u64> = root
+            .exec_first(
+                "SELECT MIN(TIME) FROM information_schema.PROCESSLIST WHERE USER = ?",
+                (APP.user,),
+            )
+            .unwrap()
+            .flatten();
+        min.is_some_and(|m| m >= secs)
+    });
+    assert!(idle, "app sessions on {} not idle {secs}s", sb.port());
 }
 
 /// Options for root on 127.0.0.1:`port` with a 1 s connect timeout.
