@@ -201,23 +201,22 @@ fn run_dashboard(
 /// thread, so the screen appears at once whatever the servers do).
 fn fleet_dashboard(cli: &Cli, targets: Vec<Target>) -> Result<(), Failure> {
     let safety = safety(cli);
-    // One audit log, opened (and its warnings shown) once; each poller
-    // appends through a handle of its own.
-    let first = if safety.read_only {
+    // One audit log, opened (and its warnings shown) once; the first
+    // poller takes it, each of the others appends through a handle of its own.
+    let mut first = if safety.read_only {
         None
     } else {
         Some(audit_log(cli)?)
     };
+    let path = first.as_ref().map(|log| log.path().to_path_buf());
     let mut configs = Vec::with_capacity(targets.len());
     for t in &targets {
-        let audit = match &first {
-            Some(log) => Some(AuditLog::open(log.path()).map_err(|e| {
-                Failure(format!(
-                    "cannot open the audit log {}: {e}",
-                    log.path().display()
-                ))
+        let audit = match (first.take(), &path) {
+            (Some(log), _) => Some(log),
+            (None, Some(path)) => Some(AuditLog::open(path).map_err(|e| {
+                Failure(format!("cannot open the audit log {}: {e}", path.display()))
             })?),
-            None => None,
+            (None, None) => None,
         };
         configs.push(PollerConfig {
             interval: cli.dashboard.interval,

@@ -265,6 +265,36 @@ fn a_kill_reaches_only_the_open_server_and_says_which() {
     assert!(f.members[1].app.kills.running.is_some());
 }
 
+#[test]
+fn help_lists_the_fleet_keys_there_and_on_a_server() {
+    let mut f = five();
+    char_key(&mut f, '?');
+    let all = screen(&mut f, 100, 40).join("\n");
+    for text in [
+        "Fleet",
+        "open the server's dashboard",
+        "On a server's dashboard",
+        "back to the fleet",
+    ] {
+        assert!(all.contains(text), "{text:?}:\n{all}");
+    }
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let effects = update(&mut f, FleetEvent::Key(ctrl_c));
+    assert!(matches!(effects[..], [FleetEffect::Quit]), "{effects:?}");
+    press(&mut f, KeyCode::Esc);
+    assert!(f.dialog.is_none());
+    press(&mut f, KeyCode::Enter);
+    char_key(&mut f, '?');
+    let all = screen(&mut f, 100, 60).join("\n");
+    for text in [
+        "KILL CONNECTION of the selected",
+        "Fleet",
+        "the next server, in the fleet's order",
+    ] {
+        assert!(all.contains(text), "{text:?}:\n{all}");
+    }
+}
+
 // --- the command line, no server -----------------------------------------------
 
 #[test]

@@ -70,6 +70,7 @@ fn event_loop(
                 Ok(SIGTSTP) => {
                     tui::suspend(terminal)?;
                     urgent = true;
+                    let size = terminal.size()?;
                     state::update(fleet, FleetEvent::Resize(size.width, size.height));
                     continue;
                 }
@@ -102,8 +103,10 @@ fn event_loop(
             match effect {
                 FleetEffect::Quit => return Ok(()),
                 FleetEffect::Send(server, cmd) => {
-                    // A stopped poller shows as down; the others go on.
-                    let _ = source.send(server, cmd);
+                    // Pollers end only when the fleet stops them.
+                    if !source.send(server, cmd) {
+                        return Err(io::Error::other("a data source stopped"));
+                    }
                 }
             }
         }

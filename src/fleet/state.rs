@@ -261,10 +261,7 @@ impl Fleet {
         self.settle();
         match self.mode() {
             Mode::Filter => self.on_filter_key(key),
-            Mode::Help => {
-                self.on_help_key(key);
-                Vec::new()
-            }
+            Mode::Help => self.on_help_key(key),
             Mode::Server => self.on_server_key(key),
             _ => self.on_fleet_key(key),
         }
@@ -349,20 +346,23 @@ impl Fleet {
         Vec::new()
     }
 
-    fn on_help_key(&mut self, key: KeyEvent) {
+    fn on_help_key(&mut self, key: KeyEvent) -> Vec<FleetEffect> {
         let Some(FleetDialog::Help { scroll }) = &mut self.dialog else {
-            return;
+            return Vec::new();
         };
         *scroll = match keymap::action_for(Mode::Help, &key) {
+            Some(Action::Quit) => return vec![FleetEffect::Quit],
             Some(Action::Up) => scroll.saturating_sub(1),
             Some(Action::Down) => scroll.saturating_add(1),
             Some(Action::PageUp) => scroll.saturating_sub(HELP_PAGE),
             Some(Action::PageDown) => scroll.saturating_add(HELP_PAGE),
+            // Esc, and any other key (`OtherKeys::Close`).
             _ => {
                 self.dialog = None;
-                return;
+                return Vec::new();
             }
         };
+        Vec::new()
     }
 
     /// Keys on an open server's dashboard: the fleet's own first (only while
