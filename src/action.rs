@@ -30,9 +30,9 @@ actions! {
     PageUp,
     /// A page down (rows or dialog text).
     PageDown,
-    /// First row.
+    /// First row; in a dialog, the top of the text.
     Top,
-    /// Last row.
+    /// Last row; in a dialog, the end of the text.
     Bottom,
     /// Sort by the next column.
     NextSort,
@@ -48,6 +48,10 @@ actions! {
     Detail,
     /// Pause or resume the view.
     Pause,
+    /// Poll less often: the next refresh interval up.
+    IntervalUp,
+    /// Poll more often: the next refresh interval down.
+    IntervalDown,
     /// The help overlay.
     Help,
     /// The next view: sessions, by user, by host, by db.

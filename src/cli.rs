@@ -1,16 +1,28 @@
-//! The command line: modes (dashboard, `--once`, `kill`, `demo`) and their
-//! flags. Connection flags live in `config.rs`.
+//! The command line: modes (dashboard, `--once`, `kill`, `demo`, and the
+//! generators `completions` and `man`) and their flags. Connection flags live
+//! in `config.rs`.
+//!
+//! Most flags are global, so they may stand before or after a subcommand
+//! (`conntop -h db1 kill ...` and `conntop kill -h db1 ...`). [`command`]
+//! hides from each subcommand's help the flags that do not apply to it, and
+//! [`check`] refuses them, and every other misuse, as a usage error (exit 2).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::command::KillMethod;
 use crate::config::ConnectArgs;
+use crate::filter::Filter;
 use crate::kill::Pattern;
 use crate::poller::MIN_INTERVAL;
 use crate::sandbox::Scenario;
+
+mod applies;
+
+pub use applies::{Usage, check, command, command_named, generated};
 
 /// The root command.
 #[derive(Parser, Debug)]
@@ -21,13 +33,15 @@ use crate::sandbox::Scenario;
     disable_help_flag = true,
     after_help = "Connect as you would with mysql: conntop -h db1 -u admin -p\n\
                   Examples:\n  conntop                         dashboard on the local server\n  \
+                  conntop --filter 'user:app* time>30s'   start with a filter\n  \
                   conntop --once --format json    one snapshot for scripts\n  \
                   conntop kill --idle-over 10m    kill leaked idle sessions (cron-safe)\n  \
-                  conntop demo                    try it on a throwaway server"
+                  conntop demo                    try it on a throwaway server\n\
+                  Filter syntax, completions and the manual page: see the README, conntop man"
 )]
 pub struct Cli {
     /// Print help.
-    #[arg(long, action = ArgAction::Help, global = true)]
+    #[arg(short = '?', long, action = ArgAction::Help, global = true)]
     pub help: Option<bool>,
 
     #[command(flatten)]
@@ -41,6 +55,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub dashboard: DashboardArgs,
+
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 
     #[command(subcommand)]
     pub command: Option<Mode>,
@@ -56,6 +73,12 @@ pub enum Mode {
     /// Run a throwaway server until stdin closes (for tests and benchmarks).
     #[command(hide = true)]
     Sandbox(SandboxArgs),
+    /// Print a shell completion script: conntop completions bash|zsh|fish.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): conntop man [kill|demo|check|completions|man].
+    Man(ManArgs),
+    /// One status line with performance data for Nagios, Icinga or Sensu; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check(CheckArgs),
 }
 
 /// Thresholds shared by the dashboard, the findings and `kill`.
@@ -130,8 +153,13 @@ impl From<KillMethodArg> for KillMethod {
 #[command(next_help_heading = "Display")]
 pub struct DashboardArgs {
     /// Poll interval, e.g. 1s or 500ms (minimum 100ms, maximum 1h).
-    #[arg(short = 'i', long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    #[arg(short = 'i', long, value_name = "DURATION", default_value = "1s", global = true,
+          value_parser = parse_interval)]
     pub interval: Duration,
+
+    /// Start with this filter, e.g. 'user:app* !cmd:Sleep time>30s' (the `/` prompt's syntax).
+    #[arg(long, value_name = "EXPR", global = true, value_parser = parse_filter)]
+    pub filter: Option<Filter>,
 
     /// Print one snapshot and exit.
     #[arg(long)]
@@ -169,6 +197,10 @@ pub struct KillArgs {
     #[arg(long, value_name = "PATTERN")]
     pub match_host: Vec<Pattern>,
 
+    /// Only sessions this filter expression matches, e.g. 'db:shop !user:repl' (ANDed with --match-*).
+    #[arg(long = "where", id = "where", value_name = "EXPR", value_parser = parse_filter)]
+    pub where_: Option<Filter>,
+
     /// Print what would be killed; kill nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -177,14 +209,42 @@ pub struct KillArgs {
 /// `conntop demo`.
 #[derive(Args, Debug, Clone)]
 pub struct DemoArgs {
-    /// Which load to run: leak, long, pool, spike or all.
-    #[arg(long, value_name = "SCENARIO", default_value = "all")]
+    /// Which load to run.
+    #[arg(long, value_name = "SCENARIO", default_value = "all",
+          value_parser = PossibleValuesParser::new(Scenario::NAMES)
+              .try_map(|s| s.parse::<Scenario>()))]
     pub scenario: Scenario,
 
-    /// max_connections of the throwaway server.
-    #[arg(long, value_name = "N", default_value_t = crate::sandbox::DEFAULT_MAX_CONNECTIONS)]
+    /// max_connections of the throwaway server (10 to 100000).
+    #[arg(long, value_name = "N", default_value_t = crate::sandbox::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(10..=100_000))]
     pub max_connections: u32,
 }
+
+/// `conntop completions`.
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `conntop man`.
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// A subcommand's page instead of conntop's own.
+    #[arg(value_name = "SUBCOMMAND", value_parser = PossibleValuesParser::new(MAN_PAGES))]
+    pub page: Option<String>,
+}
+
+/// The subcommands with a manual page of their own.
+pub const MAN_PAGES: [&str; 5] = ["kill", "demo", "check", "completions", "man"];
+
+/// The demo's `--idle-over` default: its leak shows within a minute.
+pub const DEMO_IDLE_OVER: Duration = Duration::from_secs(30);
+
+/// The demo's `--query-over` default: its long statements show within a minute.
+pub const DEMO_QUERY_OVER: Duration = Duration::from_secs(20);
 
 /// `conntop sandbox` (hidden).
 #[derive(Args, Debug, Clone)]
@@ -196,6 +256,55 @@ pub struct SandboxArgs {
     /// max_connections of the server.
     #[arg(long, default_value_t = 500)]
     pub max_connections: u32,
+}
+
+/// `conntop check` (`--warn`/`--crit` are the levels, in percent of max_connections).
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Take a second sample this long after the first, for rates (new connections, refusals) in the performance data, e.g. 1s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_sample)]
+    pub sample: Option<Duration>,
+}
+
+/// Alerts of the dashboard: a command run when the server fills up.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Alerts")]
+pub struct AlertArgs {
+    /// Run the --on-alert commands when connections reach this share of max_connections (80%), when clients are refused (1040) and when a critical finding starts; each kind at most once a minute [default: --warn].
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
+    pub alert_at: Option<f64>,
+
+    /// Shell command to run on an alert, with CONNTOP_ALERT, CONNTOP_SERVER, CONNTOP_USAGE_PCT, CONNTOP_CONNECTED, CONNTOP_MAX, CONNTOP_FINDINGS, ... in its environment (repeatable).
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Vec<String>,
+
+    /// An alert command still running after this long is killed (its process group).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
+    pub alert_timeout: Duration,
+}
+
+/// Longest `--sample`.
+pub const MAX_SAMPLE: Duration = Duration::from_secs(60);
+
+/// Longest `--alert-timeout`.
+pub const MAX_ALERT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// `--sample`: from 100 ms to [`MAX_SAMPLE`].
+fn parse_sample(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_SAMPLE)?;
+    if d < Duration::from_millis(100) {
+        return Err("must be at least 100ms".to_string());
+    }
+    Ok(d)
+}
+
+/// `--alert-timeout`: above zero, at most [`MAX_ALERT_TIMEOUT`].
+fn parse_alert_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_ALERT_TIMEOUT)?;
+    if d.is_zero() {
+        return Err("must be above zero".to_string());
+    }
+    Ok(d)
 }
 
 /// Longest `--interval`.
@@ -239,6 +348,11 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--filter` and `--where`: a filter expression (see [`crate::filter`]).
+fn parse_filter(text: &str) -> Result<Filter, String> {
+    Filter::parse(text).map_err(|e| e.to_string())
+}
+
 fn parse_percent(text: &str) -> Result<f64, String> {
     let v: f64 = text
         .trim_end_matches('%')
@@ -252,10 +366,166 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::FromArgMatches;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("conntop").chain(args.iter().copied()))
+    }
+
+    /// Parses as the binary does: [`command`], then [`check`].
+    fn usage(args: &[&str]) -> Result<Cli, String> {
+        let m = command()
+            .try_get_matches_from(std::iter::once("conntop").chain(args.iter().copied()))
+            .map_err(|e| e.kind().to_string())?;
+        let cli = Cli::from_arg_matches(&m).map_err(|e| e.to_string())?;
+        check(&m, &cli).map_err(|u| format!("{}: {}", u.command, u.line))?;
+        Ok(cli)
+    }
+
+    #[test]
+    fn commands_are_valid() {
+        command().debug_assert();
+        generated().debug_assert();
+        for name in MAN_PAGES {
+            let sub = generated().find_subcommand(name).cloned();
+            sub.expect("a page per name").debug_assert();
+        }
+    }
+
+    #[test]
+    fn flags_go_before_or_after_the_subcommand() {
+        for args in [
+            &[
+                "-h",
+                "db1",
+                "kill",
+                "--idle-over",
+                "5m",
+                "--where",
+                "db:shop",
+            ][..],
+            &[
+                "kill",
+                "-h",
+                "db1",
+                "--idle-over",
+                "5m",
+                "--where",
+                "db:shop",
+            ],
+            &[
+                "--idle-over",
+                "5m",
+                "-h",
+                "db1",
+                "kill",
+                "--where",
+                "db:shop",
+            ],
+        ] {
+            let cli = usage(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(cli.connect.host.as_deref(), Some("db1"), "{args:?}");
+            assert_eq!(cli.thresholds.idle_over, Some(Duration::from_secs(300)));
+            let Some(Mode::Kill(k)) = &cli.command else {
+                panic!("{args:?}: not kill");
+            };
+            assert_eq!(k.where_.as_ref().map(Filter::as_str), Some("db:shop"));
+        }
+        let cli = usage(&[
+            "demo",
+            "--idle-over",
+            "1m",
+            "-i",
+            "2s",
+            "--filter",
+            "user:app",
+        ])
+        .expect("demo flags");
+        assert_eq!(cli.thresholds.idle_over, Some(Duration::from_secs(60)));
+        assert_eq!(cli.dashboard.interval, Duration::from_secs(2));
+        assert_eq!(
+            cli.dashboard.filter.as_ref().map(Filter::as_str),
+            Some("user:app")
+        );
+        let cli = usage(&["--filter", "!cmd:Sleep"]).expect("dashboard filter");
+        assert!(cli.dashboard.filter.is_some());
+        assert!(usage(&["sandbox", "--port", "0", "--max-connections", "20"]).is_ok());
+        assert!(usage(&["completions", "bash"]).is_ok());
+        assert!(usage(&["man", "kill"]).is_ok());
+    }
+
+    #[test]
+    fn usage_errors_name_the_subcommand() {
+        let named = |args: &[&str]| {
+            let argv: Vec<std::ffi::OsString> = std::iter::once("conntop")
+                .chain(args.iter().copied())
+                .map(Into::into)
+                .collect();
+            command_named(&argv)
+        };
+        assert_eq!(named(&["kill", "--bogus"]), "conntop kill");
+        assert_eq!(named(&["-h", "db1", "-P", "3307", "kill"]), "conntop kill");
+        assert_eq!(
+            named(&["--user", "kill", "demo"]),
+            "conntop demo",
+            "a user named kill"
+        );
+        assert_eq!(
+            named(&["-u", "man", "--warn=5", "-i2s", "demo"]),
+            "conntop demo"
+        );
+        assert_eq!(
+            named(&["--password", "kill"]),
+            "conntop kill",
+            "bare -p prompts"
+        );
+        assert_eq!(named(&["--once", "--bogus"]), "conntop");
+        assert_eq!(named(&["stray", "kill"]), "conntop");
+        assert_eq!(named(&["--", "kill"]), "conntop");
+    }
+
+    #[test]
+    fn flags_that_do_not_apply_are_refused() {
+        for (args, want) in [
+            (&["kill", "--dry-run"][..], "say what to kill"),
+            (
+                &["kill", "--idle-over", "1m", "--query-over", "1m"],
+                "not both",
+            ),
+            (
+                &["--warn", "50", "kill", "--idle-over", "1m"],
+                "--warn does not apply",
+            ),
+            (&["kill", "--idle-over", "1m", "--no-color"], "--no-color"),
+            (
+                &["--once", "kill", "--idle-over", "1m"],
+                "--once does not apply",
+            ),
+            (&["-i", "2s", "kill", "--idle-over", "1m"], "-i/--interval"),
+            (
+                &["demo", "-h", "db1"],
+                "-h/--host does not apply to conntop demo",
+            ),
+            (&["--password=X", "demo"], "--password"),
+            (&["demo", "--kill-method", "rds"], "--kill-method"),
+            (&["completions", "-u", "x", "bash"], "-u/--user"),
+            (&["man", "--idle-over", "1m"], "--idle-over"),
+            (&["--once", "--filter", "user:x"], "--once prints"),
+        ] {
+            let e = usage(args).map(|_| ()).expect_err(want);
+            assert!(e.contains(want), "{args:?}: {e}");
+        }
+        for args in [
+            &["kill", "--where", "usr:x", "--idle-over", "1m"][..],
+            &["--filter", "time>"],
+            &["demo", "--max-connections", "5"],
+            &["completions", "tcsh"],
+            &["man", "bogus"],
+        ] {
+            assert!(usage(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]
@@ -298,5 +568,24 @@ mod tests {
         assert_eq!(err, "must be at most 1h");
         let err = parse_threshold("1y").unwrap_err();
         assert_eq!(err, "must be at most 30days");
+    }
+
+    #[test]
+    fn check_and_alert_flags() {
+        let cli = parse(&["check", "--sample", "1s", "--warn", "70", "-h", "db1"]).expect("parses");
+        assert!(
+            matches!(cli.command, Some(Mode::Check(ref c)) if c.sample == Some(Duration::from_secs(1)))
+        );
+        assert_eq!(cli.thresholds.warn, 70.0);
+        assert!(parse(&["check", "--sample", "50ms"]).is_err());
+        assert!(parse(&["check", "--sample", "2m"]).is_err());
+        let cli =
+            parse(&["--alert-at", "85%", "--on-alert", "a", "--on-alert", "b"]).expect("parses");
+        assert_eq!(cli.alerts.alert_at, Some(85.0));
+        assert_eq!(cli.alerts.on_alert, ["a", "b"]);
+        assert_eq!(cli.alerts.alert_timeout, Duration::from_secs(10));
+        assert!(parse(&["--alert-at", "80%"]).is_err(), "needs --on-alert");
+        assert!(parse(&["--on-alert", "a", "--alert-timeout", "0s"]).is_err());
+        assert!(parse(&["--on-alert", "a", "--alert-timeout", "11m"]).is_err());
     }
 }

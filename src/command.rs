@@ -99,9 +99,15 @@ pub enum Command {
         request: u64,
         mode: KillMode,
         targets: Vec<KillTarget>,
+        /// When the targets were read (the snapshot the user confirmed
+        /// from): a session confirmed by itself must have aged by the time
+        /// since, or it runs something new.
+        seen_at: SystemTime,
         /// Free text for the audit log ("idle kill, threshold 5m").
         why: String,
     },
+    /// Poll at this interval from now on (no reply).
+    SetInterval(Duration),
 }
 
 /// What happened to one target.

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::snapshot::Session;
+use crate::snapshot::{Activity, Session, share_of_max};
 
 /// The key of the group of sessions that have no default database.
 pub const NO_DB: &str = "(none)";
@@ -62,18 +62,29 @@ impl GroupBy {
 pub struct Group {
     /// The user name, client host or database.
     pub key: String,
-    /// All sessions in the group.
+    /// Threads listed in the group, system threads included:
+    /// `sleeping + active`.
     pub sessions: u32,
-    /// Sessions in `Sleep`.
+    /// Client sessions in `Sleep` ([`Activity::Sleeping`]).
     pub sleeping: u32,
-    /// Sessions doing anything but `Sleep`.
+    /// Threads not in `Sleep`: `running + other + system`.
     pub active: u32,
+    /// Client sessions executing a statement ([`Activity::Running`]).
+    pub running: u32,
+    /// Client sessions logging in, being killed or serving a replica
+    /// ([`Activity::Other`]).
+    pub other: u32,
+    /// Server threads ([`Activity::System`]): they hold no slot.
+    pub system: u32,
+    /// Client sessions, each holding a slot: `sessions - system`.
+    pub slots: u32,
     /// Longest idle time among the sleeping sessions (0 when none sleeps).
     pub oldest_idle_ms: u64,
-    /// Longest time in the current command among the active sessions
+    /// Longest time in the current command among the active threads
     /// (0 when none is active).
     pub longest_running_ms: u64,
-    /// `sessions / max_connections`; 0 when max_connections is unknown (0).
+    /// `slots / max_connections`; 0 when max_connections is unknown (0) and
+    /// for a group of system threads only.
     pub share: f64,
 }
 
@@ -81,12 +92,16 @@ pub struct Group {
 struct Acc {
     sessions: u32,
     sleeping: u32,
+    running: u32,
+    other: u32,
+    system: u32,
     oldest_idle_ms: u64,
     longest_running_ms: u64,
 }
 
 /// Aggregates sessions by `by`. Nothing is left out: server threads form
-/// groups of their own user (`system user`, `event_scheduler`).
+/// groups of their own user (`system user`, `event_scheduler`), counted in
+/// `sessions` and `active` but holding no share of max_connections.
 ///
 /// The result is ordered by session count, largest first, then by key.
 pub fn group<'a>(
@@ -98,8 +113,14 @@ pub fn group<'a>(
     for s in sessions {
         let acc = accs.entry(by.key_of(s)).or_default();
         acc.sessions = acc.sessions.saturating_add(1);
-        if s.is_sleeping() {
-            acc.sleeping = acc.sleeping.saturating_add(1);
+        let activity = s.activity();
+        match activity {
+            Activity::Sleeping => acc.sleeping = acc.sleeping.saturating_add(1),
+            Activity::Running => acc.running = acc.running.saturating_add(1),
+            Activity::Other => acc.other = acc.other.saturating_add(1),
+            Activity::System => acc.system = acc.system.saturating_add(1),
+        }
+        if activity == Activity::Sleeping {
             acc.oldest_idle_ms = acc.oldest_idle_ms.max(s.time_ms);
         } else {
             acc.longest_running_ms = acc.longest_running_ms.max(s.time_ms);
@@ -107,26 +128,25 @@ pub fn group<'a>(
     }
     let mut groups: Vec<Group> = accs
         .into_iter()
-        .map(|(key, a)| Group {
-            key: key.to_string(),
-            sessions: a.sessions,
-            sleeping: a.sleeping,
-            active: a.sessions - a.sleeping,
-            oldest_idle_ms: a.oldest_idle_ms,
-            longest_running_ms: a.longest_running_ms,
-            share: share(a.sessions, max_connections),
+        .map(|(key, a)| {
+            let slots = a.sessions - a.system;
+            Group {
+                key: key.to_string(),
+                sessions: a.sessions,
+                sleeping: a.sleeping,
+                active: a.sessions - a.sleeping,
+                running: a.running,
+                other: a.other,
+                system: a.system,
+                slots,
+                oldest_idle_ms: a.oldest_idle_ms,
+                longest_running_ms: a.longest_running_ms,
+                share: share_of_max(u64::from(slots), max_connections),
+            }
         })
         .collect();
     sort_groups(&mut groups, GroupSort::Sessions, true);
     groups
-}
-
-fn share(sessions: u32, max_connections: u64) -> f64 {
-    if max_connections == 0 {
-        0.0
-    } else {
-        f64::from(sessions) / max_connections as f64
-    }
 }
 
 /// The column groups are sorted by.
@@ -145,7 +165,7 @@ pub enum GroupSort {
     OldestIdle,
     /// Longest running command.
     LongestRunning,
-    /// Share of max_connections.
+    /// Share of max_connections (client sessions only).
     Share,
 }
 
@@ -237,7 +257,8 @@ mod tests {
             session(3, "app", "10.0.0.8:50003", Some("shop"), "Query", 70),
             session(4, "report", "10.0.0.9:40000", None, "Query", 5),
             session(5, "root", "localhost", None, "Sleep", 1),
-            session(6, "root", "", None, "Query", 0),
+            // A socket client as MariaDB lists it.
+            session(6, "root", "localhost", None, "Query", 0),
             session(7, "event_scheduler", "localhost", None, "Daemon", 9000),
         ]
     }
@@ -262,6 +283,49 @@ mod tests {
         assert_eq!(sys.longest_running_ms, 9_000_000);
         let total: u32 = groups.iter().map(|g| g.sessions).sum();
         assert_eq!(total, 7);
+    }
+
+    #[test]
+    fn system_threads_hold_no_share() {
+        let mut sessions = sample();
+        sessions.push(session(
+            8,
+            "unauthenticated user",
+            "10.0.0.9:1",
+            None,
+            "Connect",
+            1,
+        ));
+        // A server thread without a client host (InnoDB purge).
+        sessions.push(session(9, "system user", "", None, "Daemon", 9000));
+        let by_user = group(&sessions, GroupBy::User, 100);
+        let sys = find(&by_user, "event_scheduler");
+        assert_eq!((sys.system, sys.slots, sys.share), (1, 0, 0.0));
+        let login = find(&by_user, "unauthenticated user");
+        assert_eq!((login.other, login.running, login.slots), (1, 0, 1));
+        // A host group mixing clients and server threads: only clients count.
+        let by_host = group(&sessions, GroupBy::Host, 100);
+        let local = find(&by_host, "localhost");
+        assert_eq!((local.sessions, local.system, local.slots), (4, 2, 2));
+        assert!((local.share - 0.02).abs() < 1e-9);
+        // Per group and summed, the counts agree with the snapshot's.
+        let counts = crate::snapshot::Counts::of(&sessions, 8, 100);
+        assert_eq!(counts.system, 2);
+        for by in [GroupBy::User, GroupBy::Host, GroupBy::Db] {
+            let groups = group(&sessions, by, 100);
+            for g in &groups {
+                assert_eq!(g.sessions, g.sleeping + g.active, "{g:?}");
+                assert_eq!(g.active, g.running + g.other + g.system, "{g:?}");
+                assert_eq!(g.slots, g.sleeping + g.running + g.other, "{g:?}");
+            }
+            let sum = |f: fn(&Group) -> u32| groups.iter().map(f).map(u64::from).sum::<u64>();
+            assert_eq!(sum(|g| g.slots), counts.clients);
+            assert_eq!(sum(|g| g.running), counts.running);
+            assert_eq!(sum(|g| g.sleeping), counts.sleeping);
+            assert_eq!(sum(|g| g.system), counts.system);
+            let share: f64 = groups.iter().map(|g| g.share).sum();
+            assert!((share - counts.clients as f64 / 100.0).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -17,15 +17,18 @@ pub const HOSTS_PER_SAMPLE: usize = 64;
 pub struct Sample {
     pub at: SystemTime,
     pub uptime_s: u64,
+    /// `Threads_connected` ([`crate::snapshot::Counts::connected`]).
     pub threads_connected: u64,
+    /// `Threads_running` as the server counts it (conntop's own statement
+    /// and, on MariaDB, system threads included); not drawn.
     pub threads_running: u64,
     pub max_connections: u64,
     /// Counters (monotonic while the server stays up).
     pub connections: u64,
     pub aborted_connects: u64,
     pub rejected: u64,
-    /// Sessions per client host (port stripped), busiest first, at most
-    /// [`HOSTS_PER_SAMPLE`].
+    /// Client sessions (those holding a slot) per client host (port
+    /// stripped), busiest first, at most [`HOSTS_PER_SAMPLE`].
     pub per_host: Vec<(String, u32)>,
 }
 
@@ -33,7 +36,7 @@ impl Sample {
     /// Condenses a snapshot.
     pub fn from_snapshot(s: &Snapshot) -> Sample {
         let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-        for session in s.sessions.iter().filter(|x| !x.is_system()) {
+        for session in s.sessions.iter().filter(|x| x.holds_slot()) {
             *counts.entry(session.client_host()).or_default() += 1;
         }
         let mut per_host: Vec<(String, u32)> = counts
@@ -85,11 +88,6 @@ impl History {
     /// All samples, oldest first.
     pub fn samples(&self) -> &VecDeque<Sample> {
         &self.samples
-    }
-
-    /// The newest sample.
-    pub fn last(&self) -> Option<&Sample> {
-        self.samples.back()
     }
 
     /// Rate of a counter over the last two samples.

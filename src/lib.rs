@@ -14,11 +14,14 @@
 //! in `kill::policy`, and server text is made safe to draw in `text`.
 
 pub mod action;
+pub mod alert;
 pub mod app;
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod filter;
 pub mod findings;
 pub mod fleet;
 pub mod groups;

@@ -5,9 +5,9 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
-use conntop::cli::{Cli, Mode};
+use conntop::cli::{self, Cli, Mode};
 use conntop::config;
 use conntop::modes::{self, Failure};
 
@@ -24,9 +24,17 @@ fn separate_password_value(args: &[OsString]) -> bool {
     })
 }
 
-fn usage_error(line: &str) -> ExitCode {
-    eprintln!("conntop: {line} (see conntop --help)");
+/// A usage error: one line naming the help that explains it, exit code 2.
+fn usage_error_of(command: &str, line: &str) -> ExitCode {
+    eprintln!("conntop: {line} (see {command} --help)");
     ExitCode::from(2)
+}
+
+/// Prints `conntop check`'s one line on stdout and exits with its state.
+fn check_exit(verdict: &conntop::check::Verdict) -> ExitCode {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{}", verdict.line);
+    ExitCode::from(verdict.state.code())
 }
 
 fn main() -> ExitCode {
@@ -35,14 +43,27 @@ fn main() -> ExitCode {
     // cannot be done (not Linux), the password stays visible to `ps`, as documented.
     let _ = config::hide_passwords(&argv);
     let args = config::normalize_argv(argv);
+    // `conntop check`'s usage errors are UNKNOWN (exit 3) on stdout, as
+    // monitoring plugins report them.
+    let check = cli::command_named(&args) == "conntop check";
+    let usage_error_of = |command: &str, line: &str| {
+        if check {
+            check_exit(&conntop::check::unknown(&format!(
+                "{line} (see conntop check --help)"
+            )))
+        } else {
+            usage_error_of(command, line)
+        }
+    };
+    let usage_error = |line: &str| usage_error_of("conntop", line);
     if separate_password_value(&args) {
         // Placeholders, not a sample word: the refused value must never show.
         return usage_error(
             "-p takes no separate value: write -p<password> or --password=<password>, or a bare -p to be prompted",
         );
     }
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let matches = match cli::command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
             return ExitCode::SUCCESS;
@@ -64,15 +85,25 @@ fn main() -> ExitCode {
             // clap quotes the bad value whole: a 1 MB value must not make a
             // 1 MB line, nor reach the terminal with its escapes live.
             let first = conntop::text::one_line(first.trim_start_matches("error: "), 200);
-            return usage_error(&first);
+            return usage_error_of(&cli::command_named(&args), &first);
         }
     };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&conntop::text::one_line(&e.to_string(), 200)),
+    };
+    if let Err(e) = cli::check(&matches, &cli) {
+        return usage_error_of(&e.command, &e.line);
+    }
     let result = match &cli.command {
         None if cli.dashboard.once => modes::once(&cli),
         None => modes::dashboard(&cli),
         Some(Mode::Kill(args)) => modes::kill(&cli, args),
         Some(Mode::Demo(args)) => modes::demo(&cli, args),
         Some(Mode::Sandbox(args)) => modes::sandbox(args),
+        Some(Mode::Completions(args)) => modes::completions(args),
+        Some(Mode::Man(args)) => modes::man(args),
+        Some(Mode::Check(args)) => return check_exit(&conntop::check::run(&cli, args)),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.

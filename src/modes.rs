@@ -1,28 +1,35 @@
 //! What each mode does once the flags are parsed: the dashboard, `--once`,
 //! `kill`, `demo` and the hidden `sandbox`. Each returns a one-line error.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use mysql::Opts;
 
+use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
-use crate::cli::{Cli, DemoArgs, Format, KillArgs, SandboxArgs};
-use crate::command::{Expect, KillMode, KillOutcome};
+use crate::cli::{
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, ManArgs,
+    SandboxArgs,
+};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
-use crate::fleet::{self, Fleet, FleetSource, Target};
+use crate::fleet::{self, Servers};
 use crate::history::{History, Sample};
-use crate::kill::executor::{self, Batch};
-use crate::kill::{self, Refusal, Safety, Selection};
+use crate::kill::Safety;
 use crate::poller::{self, PollerConfig};
 use crate::report;
 use crate::sandbox::{self, Load, Sandbox, SandboxOptions};
 use crate::source::{Source, SourceError};
-use crate::text::{one_line, short_ms};
+use crate::text::one_line;
 use crate::thresholds::Thresholds;
 use crate::tui;
+
+mod kill_mode;
+pub(crate) use kill_mode::kill_on;
+pub use kill_mode::{KillOrder, kill};
 
 /// A failure to report as `conntop: <message>` with exit code 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,39 +85,24 @@ pub(crate) fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
     Ok(log)
 }
 
-/// Resolves the connection options and asks for the password if `-p` was bare.
-fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+/// The one server the flags name; several (`-h a,b`, `--hosts`, `--url`
+/// twice) are refused here: see [`fleet::servers`] for the modes that take them.
+pub(crate) fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+    match fleet::servers(cli)? {
+        Servers::One(opts) => Ok(opts),
+        Servers::Many(targets) => Err(Failure(format!(
+            "{} servers named; this mode watches one (the dashboard, --once and kill take several)",
+            targets.len()
+        ))),
+    }
+}
+
+/// Resolves the connection options of one server named the usual way and
+/// asks for the password if `-p` was bare.
+pub(crate) fn flag_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     let mut opts = config::resolve(&cli.connect, &env)?;
     opts.ask_password_if_needed()?;
     Ok(opts)
-}
-
-/// The servers the flags name.
-enum Servers {
-    /// One server: the paths of one server, unchanged.
-    One(ConnectOptions),
-    /// Several (`-h a,b`, `--hosts`, `--url` twice).
-    Many(Vec<Target>),
-}
-
-/// Resolves the targets; a bare `-p` prompts once for all of them.
-fn servers(cli: &Cli) -> Result<Servers, Failure> {
-    let read = |path: &std::path::Path| std::fs::read_to_string(path);
-    let Some(specs) = fleet::targets::specs(&cli.connect, &read)? else {
-        return Ok(Servers::One(connect_options(cli)?));
-    };
-    let mut targets = fleet::targets::resolve(&cli.connect, &specs, &env)?;
-    if targets.iter().any(|t| t.opts.ask_password) {
-        let password = config::prompt_password("Enter password: ")?;
-        for t in targets.iter_mut().filter(|t| t.opts.ask_password) {
-            t.opts.password = Some(config::Password::new(password.clone()));
-            t.opts.ask_password = false;
-        }
-    }
-    Ok(match targets.len() {
-        1 => Servers::One(targets.remove(0).opts),
-        _ => Servers::Many(targets),
-    })
 }
 
 pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
@@ -127,15 +119,37 @@ pub(crate) fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
     }
 }
 
+/// [`connect_error`], plus, when no server answers on this machine, how to
+/// name another one.
+fn first_connect_error(opts: &ConnectOptions, endpoint: &str, e: &SourceError) -> Failure {
+    let Failure(line) = connect_error(endpoint, e);
+    if !matches!(e, SourceError::Unreachable(_)) || !is_local(opts) {
+        return Failure(line);
+    }
+    Failure(format!(
+        "{line}; no server here? name one as with mysql: -h HOST [-P PORT], or -S /path/to/mysqld.sock"
+    ))
+}
+
+/// True when the connection goes to this machine (socket, localhost or loopback).
+fn is_local(opts: &ConnectOptions) -> bool {
+    opts.uses_socket()
+        || opts.host.as_deref().is_none_or(|h| {
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
+}
+
 pub(crate) fn colors(cli: &Cli) -> bool {
     !cli.dashboard.no_color && env("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The dashboard against the server the flags name.
 pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
-    let opts = match servers(cli)? {
+    let opts = match fleet::servers(cli)? {
         Servers::One(opts) => opts,
-        Servers::Many(targets) => return fleet_dashboard(cli, targets),
+        Servers::Many(targets) => return fleet::run::dashboard(cli, targets),
     };
     let endpoint = opts.endpoint();
     let attempts = attempts(&opts);
@@ -145,7 +159,7 @@ pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
     let (first, first_error) = match Source::connect(&attempts, &endpoint) {
         Ok(source) => (Some(source), None),
         Err(e @ SourceError::TooManyConnections(_)) => (None, Some(e.to_string())),
-        Err(e) => return Err(connect_error(&endpoint, &e)),
+        Err(e) => return Err(first_connect_error(&opts, &endpoint, &e)),
     };
     run_dashboard(
         cli,
@@ -186,72 +200,53 @@ fn run_dashboard(
         None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
-    let app = App::new(Options {
+    // `--on-alert`: a thread between the poller and the dashboard runs them.
+    let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
+        Some(config) => {
+            let hook = AlertHook::new(
+                config,
+                thresholds(cli, defaults.idle_over, defaults.query_over),
+            );
+            let tee = AlertTee::start(&handle, hook)
+                .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            Some(tee)
+        }
+        None => None,
+    };
+    let mut app = App::new(Options {
         thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
         safety: preview_safety,
         interval: cli.dashboard.interval,
         color: colors(cli),
     });
-    let result = tui::run(app, &handle);
-    handle.stop();
-    result.map_err(Failure::from)
-}
-
-/// The fleet dashboard: one poller per server (each connects on its own
-/// thread, so the screen appears at once whatever the servers do).
-fn fleet_dashboard(cli: &Cli, targets: Vec<Target>) -> Result<(), Failure> {
-    let safety = safety(cli);
-    // One audit log, opened (and its warnings shown) once; the first
-    // poller takes it, each of the others appends through a handle of its own.
-    let mut first = if safety.read_only {
-        None
-    } else {
-        Some(audit_log(cli)?)
-    };
-    let path = first.as_ref().map(|log| log.path().to_path_buf());
-    let mut configs = Vec::with_capacity(targets.len());
-    for t in &targets {
-        let audit = match (first.take(), &path) {
-            (Some(log), _) => Some(log),
-            (None, Some(path)) => Some(AuditLog::open(path).map_err(|e| {
-                Failure(format!("cannot open the audit log {}: {e}", path.display()))
-            })?),
-            (None, None) => None,
-        };
-        configs.push(PollerConfig {
-            interval: cli.dashboard.interval,
-            attempts: attempts(&t.opts),
-            endpoint: t.opts.endpoint(),
-            kill_method: cli.safety.kill_method.into(),
-            safety: safety.clone(),
-            audit,
-        });
+    // `--filter`: parsed already; the rows follow with the first snapshot.
+    if let Some(filter) = &cli.dashboard.filter {
+        app.table.filter = filter.as_str().to_string();
     }
-    let defaults = Thresholds::default();
-    let fleet = Fleet::new(
-        targets.into_iter().map(|t| t.name).collect(),
-        &Options {
-            thresholds: thresholds(cli, defaults.idle_over, defaults.query_over),
-            safety,
-            interval: cli.dashboard.interval,
-            color: colors(cli),
-        },
+    let result = tui::run(
+        app,
+        alerting.as_ref().map_or(&handle.link, |(link, _)| link),
     );
-    let source = FleetSource::spawn(configs);
-    let result = fleet::run::run(fleet, &source);
-    source.stop();
+    if let Some((link, tee)) = alerting {
+        drop(link);
+        // The terminal is the dashboard's while it runs: the alerts' log now.
+        for line in tee.stop() {
+            eprintln!("conntop: {line}");
+        }
+    }
+    handle.stop();
     result.map_err(Failure::from)
 }
 
 /// `--once`: one snapshot to stdout.
 pub fn once(cli: &Cli) -> Result<(), Failure> {
-    let opts = match servers(cli)? {
+    let opts = match fleet::servers(cli)? {
         Servers::One(opts) => opts,
         Servers::Many(targets) => return fleet::once::run(cli, &targets),
     };
     let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    let mut source = Source::connect(&attempts(&opts), &endpoint)
+        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
     let snap = source.poll().map_err(|e| connect_error(&endpoint, &e))?;
     let mut history = History::default();
     history.push(Sample::from_snapshot(&snap));
@@ -273,199 +268,6 @@ pub fn once(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
-/// What `conntop kill` kills, from `--idle-over` or `--query-over`.
-#[derive(Debug, Clone, Copy)]
-pub struct KillOrder {
-    pub mode: KillMode,
-    /// Idle sessions (`--idle-over`), else running statements.
-    pub expect_idle: bool,
-    pub threshold: Duration,
-}
-
-/// The kill the flags ask for; refused in read-only mode.
-fn kill_order(cli: &Cli) -> Result<KillOrder, Failure> {
-    let (mode, expect_idle, threshold) = match (cli.thresholds.idle_over, cli.thresholds.query_over)
-    {
-        (Some(d), None) => (KillMode::Connection, true, d),
-        (None, Some(d)) => (KillMode::Query, false, d),
-        (Some(_), Some(_)) => {
-            return Err(Failure(
-                "give one of --idle-over (kill idle connections) or --query-over (stop long queries), not both"
-                    .to_string(),
-            ));
-        }
-        (None, None) => {
-            return Err(Failure(
-                "say what to kill: --idle-over DURATION (idle connections) or --query-over DURATION (long queries)"
-                    .to_string(),
-            ));
-        }
-    };
-    if cli.safety.read_only {
-        return Err(Failure(
-            "read-only mode (--read-only): nothing is killed".to_string(),
-        ));
-    }
-    Ok(KillOrder {
-        mode,
-        expect_idle,
-        threshold,
-    })
-}
-
-/// `conntop kill`: kills idle (`--idle-over`) or long-running
-/// (`--query-over`) sessions with the same rules as the dashboard; on
-/// several servers, on each (see `fleet::kill`).
-pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
-    let order = kill_order(cli)?;
-    let opts = match servers(cli)? {
-        Servers::One(opts) => opts,
-        Servers::Many(targets) => return fleet::kill::run(cli, args, order, &targets),
-    };
-    let endpoint = opts.endpoint();
-    let mut source =
-        Source::connect(&attempts(&opts), &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
-    let mut audit = audit_log(cli)?;
-    let mut out = std::io::stdout().lock();
-    kill_on(
-        cli,
-        args,
-        order,
-        (&mut source, &endpoint),
-        &mut audit,
-        &mut out,
-    )
-}
-
-/// `conntop kill` on one connected server: the sessions to kill, each
-/// re-checked, audited and written to `out` as it goes, then the summary.
-pub(crate) fn kill_on(
-    cli: &Cli,
-    args: &KillArgs,
-    order: KillOrder,
-    (source, endpoint): (&mut Source, &str),
-    audit: &mut dyn AuditSink,
-    out: &mut dyn Write,
-) -> Result<(), Failure> {
-    let KillOrder {
-        mode,
-        expect_idle,
-        threshold,
-    } = order;
-    let safety = safety(cli).connected(source.own_id(), source.privileges());
-    let sessions = source
-        .read_sessions()
-        .map_err(|e| connect_error(endpoint, &e))?;
-    let selection = Selection {
-        users: args.match_user.clone(),
-        hosts: args.match_host.clone(),
-    };
-    let expect = if expect_idle {
-        Expect::IdleAtLeast { min: threshold }
-    } else {
-        Expect::RunningAtLeast { min: threshold }
-    };
-    let targets = kill::targets(&sessions, expect, &safety, &selection);
-    let not_ours = sessions
-        .iter()
-        .filter(|s| kill::meets(s, expect) && selection.matches(s))
-        .filter(|s| safety.refuses(s) == Some(Refusal::OtherAccount))
-        .count();
-    if not_ours > 0 {
-        eprintln!(
-            "conntop: warning: left out {not_ours} sessions of other accounts: \
-             killing them needs CONNECTION ADMIN or SUPER"
-        );
-    }
-    let what = if expect_idle {
-        format!(
-            "idle for at least {}",
-            humantime::format_duration(threshold)
-        )
-    } else {
-        format!(
-            "running for at least {}",
-            humantime::format_duration(threshold)
-        )
-    };
-    writeln!(
-        out,
-        "{} {} sessions {what} on {endpoint}",
-        if args.dry_run {
-            "would kill"
-        } else {
-            "killing"
-        },
-        targets.len()
-    )?;
-    let why = format!("conntop kill: {what}");
-    let batch = Batch {
-        mode,
-        method: cli.safety.kill_method.into(),
-        dry_run: args.dry_run,
-        why: &why,
-        server: endpoint,
-    };
-    let mut write_error = None;
-    let result = executor::execute(
-        source,
-        &targets,
-        &batch,
-        &safety,
-        audit,
-        &mut |t, outcome, _| {
-            let s = &t.session;
-            let (word, detail) = match outcome {
-                KillOutcome::Killed => ("killed", String::new()),
-                KillOutcome::WouldKill => ("would kill", String::new()),
-                KillOutcome::Skipped(why) => ("skipped", format!(" ({why})")),
-                KillOutcome::Failed(why) => ("failed", format!(" ({why})")),
-            };
-            let line = format!(
-                "{word:<10} {:>8} {}@{} {} {} {}{detail}",
-                s.id,
-                one_line(&s.user, 32),
-                one_line(s.client_host(), 64),
-                one_line(&s.command, 16),
-                short_ms(s.time_ms),
-                one_line(s.info.as_deref().unwrap_or(""), 80),
-            );
-            if let Err(e) = writeln!(out, "{}", line.trim_end()) {
-                write_error.get_or_insert(e);
-            }
-        },
-    );
-    if args.dry_run {
-        writeln!(
-            out,
-            "dry run: would kill {}, skipped {}, nothing sent; audit log {}",
-            result.tally.would_kill,
-            result.tally.skipped,
-            audit.location()
-        )?;
-    } else {
-        writeln!(
-            out,
-            "{}; audit log {}",
-            kill::summary(mode, &result.tally),
-            audit.location()
-        )?;
-    }
-    for warning in &result.warnings {
-        eprintln!("conntop: warning: {warning}");
-    }
-    if let Some(e) = result.audit_error {
-        return Err(Failure(e));
-    }
-    if let Some(e) = write_error {
-        return Err(Failure::from(e));
-    }
-    match result.first_error {
-        Some(e) if result.tally.failed > 0 => Err(Failure(e)),
-        _ => Ok(()),
-    }
-}
-
 /// `conntop demo`: a throwaway server, scenario load, the dashboard on it.
 pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     Sandbox::find_server()?;
@@ -482,10 +284,22 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let opts: Opts = sb.opts(sandbox::MONITOR).into();
     let attempts = vec![opts];
     let first = Source::connect(&attempts, &endpoint).map_err(|e| connect_error(&endpoint, &e))?;
+    eprint!("{}", demo_connect_help(sb.port(), sb.socket()));
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        eprint!("Enter opens the dashboard (its q stops the server); q or Ctrl-C stops now… ");
+        let go = wait_for_enter();
+        eprintln!();
+        if !matches!(go, Ok(true)) {
+            load.stop();
+            let stopped = sb.stop();
+            go?;
+            return stopped.map_err(Failure::from);
+        }
+    }
     // Short thresholds so the demo's leak and long queries show within a minute.
     let defaults = Thresholds {
-        idle_over: Duration::from_secs(30),
-        query_over: Duration::from_secs(20),
+        idle_over: DEMO_IDLE_OVER,
+        query_over: DEMO_QUERY_OVER,
         ..Thresholds::default()
     };
     let result = run_dashboard(cli, attempts, endpoint, Some(first), None, defaults);
@@ -493,6 +307,129 @@ pub fn demo(cli: &Cli, args: &DemoArgs) -> Result<(), Failure> {
     let stopped = sb.stop();
     result?;
     stopped.map_err(Failure::from)
+}
+
+/// How to reach the demo's server from another terminal: the address, the
+/// socket and every account. Lines fit 80 columns for a short socket path.
+pub fn demo_connect_help(port: u16, socket: &Path) -> String {
+    let sock = one_line(&socket.to_string_lossy(), 200).into_owned();
+    let (root, m) = (sandbox::ROOT.user, sandbox::MONITOR);
+    let apps = [sandbox::APP, sandbox::REPORTS, sandbox::BATCH]
+        .iter()
+        .map(|a| format!("{}/{}", a.user, a.password))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "conntop demo: the server listens on 127.0.0.1:{port}. Connect another client:\n  \
+         mysql -h 127.0.0.1 -P {port} -u {root}          (root, no password)\n  \
+         mysql -S {sock} -u {root}\n  \
+         conntop -h 127.0.0.1 -P {port} -u {mu} -p{mp}   (as the dashboard)\n\
+         Accounts {apps} own the database {db}.\n",
+        mu = m.user,
+        mp = m.password,
+        db = sandbox::APP_DATABASE,
+    )
+}
+
+/// Waits on the terminal for Enter (`true`) or q, Esc, Ctrl-C (`false`).
+/// Raw mode turns Ctrl-C into a key, so the demo's server is stopped
+/// rather than left behind by a SIGINT.
+fn wait_for_enter() -> std::io::Result<bool> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    crossterm::terminal::enable_raw_mode()?;
+    let answer = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break Ok(true),
+                KeyCode::Esc | KeyCode::Char('q') => break Ok(false),
+                KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Ok(false);
+                }
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    answer
+}
+
+/// `conntop completions SHELL`: the completion script on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    let mut cmd = cli::generated();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "conntop", &mut out);
+    write_stdout(&out)
+}
+
+/// `conntop man [SUBCOMMAND]`: a manual page (roff) on stdout,
+/// `conntop(1)` or `conntop-kill(1)`.
+pub fn man(args: &ManArgs) -> Result<(), Failure> {
+    let root = cli::generated();
+    let (title, cmd) = match &args.page {
+        None => ("conntop".to_string(), root),
+        Some(name) => {
+            let sub = root
+                .find_subcommand(name)
+                .cloned()
+                .ok_or_else(|| Failure(format!("no manual page for {name}")))?;
+            let title = format!("conntop-{name}");
+            (
+                title.clone(),
+                sub.display_name(title).bin_name(format!("conntop {name}")),
+            )
+        }
+    };
+    let takes_filter = cmd
+        .get_arguments()
+        .any(|a| matches!(a.get_id().as_str(), "filter" | "where"));
+    let has_subcommands = cmd.get_subcommands().next().is_some();
+    let has_after_help = cmd.get_after_help().is_some();
+    let page = clap_mangen::Man::new(cmd)
+        .title(title)
+        .source(format!("conntop {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    page.render_title(&mut out)?;
+    page.render_name_section(&mut out)?;
+    page.render_synopsis_section(&mut out)?;
+    page.render_description_section(&mut out)?;
+    page.render_options_section(&mut out)?;
+    if has_subcommands {
+        page.render_subcommands_section(&mut out)?;
+    }
+    if takes_filter {
+        out.extend_from_slice(filter_section().as_bytes());
+    }
+    if has_after_help {
+        page.render_extra_section(&mut out)?;
+    }
+    write_stdout(&out)
+}
+
+/// The manual's FILTER EXPRESSIONS section, from [`filter::SYNTAX`].
+fn filter_section() -> String {
+    // roff: `\` starts an escape, `-` is a hyphen, a line may not start with `.` or `'`.
+    let roff = |t: &str| t.replace('\\', "\\e").replace('-', "\\-");
+    let mut s = String::from(
+        ".SH \"FILTER EXPRESSIONS\"\n\
+         The \\fB/\\fR prompt, \\fB\\-\\-filter\\fR and \\fBkill \\-\\-where\\fR take terms \
+         separated by spaces; a session must pass every term.\n",
+    );
+    for (form, meaning) in crate::filter::SYNTAX {
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(form), roff(meaning)));
+    }
+    s.push_str(".PP\nExample: user:app host:10.0.* db:shop cmd:Sleep !user:repl time>30s\n");
+    s
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is fine.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Failure::from),
+    }
 }
 
 /// `conntop sandbox`: a server for tests until stdin closes.

@@ -21,6 +21,9 @@ use crate::source::{Source, SourceError, too_many_connections_help};
 /// The shortest interval accepted (`-i`).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
+/// The longest interval accepted (`-i`, [`Command::SetInterval`]).
+pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Reconnect backoff: first retry after this long, doubling up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
@@ -147,9 +150,18 @@ struct Poller {
     retained: VecDeque<Arc<Snapshot>>,
 }
 
+/// The next tick after the interval changed from `old` to `new` at `now`:
+/// one `new` interval after the last tick (`next - old`), or now when that
+/// has passed. A longer interval waits longer at once, a shorter one polls
+/// at once if it is already due.
+fn retimed(next: Instant, old: Duration, new: Duration, now: Instant) -> Instant {
+    let last = next.checked_sub(old).unwrap_or(now);
+    (last + new).max(now)
+}
+
 impl Poller {
     fn run(&mut self) {
-        let interval = self.config.interval.max(MIN_INTERVAL);
+        let mut interval = self.config.interval.clamp(MIN_INTERVAL, MAX_INTERVAL);
         let mut next_tick = Instant::now();
         loop {
             let now = Instant::now();
@@ -170,10 +182,16 @@ impl Poller {
                     request,
                     mode,
                     targets,
+                    seen_at,
                     why,
                 }) => {
-                    self.kill(request, mode, &targets, &why);
+                    self.kill(request, mode, &targets, seen_at, &why);
                     next_tick = Instant::now();
+                }
+                Ok(Command::SetInterval(new)) => {
+                    let new = new.clamp(MIN_INTERVAL, MAX_INTERVAL);
+                    next_tick = retimed(next_tick, interval, new, Instant::now());
+                    interval = new;
                 }
                 Ok(Command::Statement { id }) => {
                     let text = match self.source.as_mut() {
@@ -266,6 +284,7 @@ impl Poller {
         request: u64,
         mode: KillMode,
         targets: &[crate::command::KillTarget],
+        seen_at: SystemTime,
         why: &str,
     ) {
         let total = targets.len();
@@ -298,6 +317,7 @@ impl Poller {
             dry_run: false,
             why,
             server: &self.config.endpoint,
+            seen_at,
         };
         let safety = self
             .config
@@ -343,5 +363,63 @@ impl Poller {
         if let Some(e) = result.lost {
             self.lost(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_interval_counts_from_the_last_tick() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        // Last tick 2 s ago at 10 s: 1 s now means poll at once.
+        assert_eq!(retimed(now + s(8), s(10), s(1), now), now);
+        // Last tick 0.5 s ago at 1 s: 10 s waits 9.5 s more.
+        let next = now + Duration::from_millis(500);
+        assert_eq!(
+            retimed(next, s(1), s(10), now),
+            now + Duration::from_millis(9500)
+        );
+    }
+
+    /// Without a server the poller publishes `Down` on every tick, so its
+    /// cadence shows in the feed.
+    #[test]
+    fn set_interval_changes_the_cadence_at_once() {
+        let config = PollerConfig {
+            interval: MAX_INTERVAL,
+            attempts: Vec::new(),
+            endpoint: "nowhere".to_string(),
+            kill_method: KillMethod::Sql,
+            safety: Safety::default(),
+            audit: None,
+        };
+        let handle = spawn(config, None, Some("no server".to_string()));
+        let wait = Duration::from_secs(5);
+        assert!(matches!(handle.feed.recv_timeout(wait), Ok(Feed::Down(_))));
+        // At one hour nothing more comes soon.
+        assert!(
+            handle
+                .feed
+                .recv_timeout(Duration::from_millis(300))
+                .is_err()
+        );
+        handle
+            .commands
+            .send(Command::SetInterval(Duration::from_millis(100)))
+            .unwrap();
+        let started = Instant::now();
+        for _ in 0..5 {
+            assert!(matches!(handle.feed.recv_timeout(wait), Ok(Feed::Down(_))));
+        }
+        // Five ticks at 100 ms (the first at once): well under a second.
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        handle.stop();
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::findings::Finding;
-use crate::snapshot::{Flavor, Session, Snapshot};
+use crate::snapshot::{Counts, Flavor, Session, Snapshot};
 use crate::text::{one_line, short_ms};
 
 /// The JSON document of `--once --format json`.
@@ -13,6 +13,9 @@ use crate::text::{one_line, short_ms};
 pub struct Report<'a> {
     pub server: ServerPart<'a>,
     pub connections: ConnectionsPart,
+    /// What the server counts and what the processlist shows, each defined
+    /// once ([`Counts`]).
+    pub counts: Counts,
     pub own_id: u64,
     /// Serialised with `Session`'s own field names (the documented shape).
     pub sessions: &'a [Session],
@@ -28,10 +31,14 @@ pub struct ServerPart<'a> {
     pub endpoint: &'a str,
 }
 
-/// `connections`.
+/// `connections`: the server's own counters and variables, as it reports them.
 #[derive(Debug, Serialize)]
 pub struct ConnectionsPart {
+    /// `Threads_connected`, the same number as `counts.connected`.
     pub threads_connected: u64,
+    /// `Threads_running` as the server counts it: conntop's own statement
+    /// and, on MariaDB, system threads included (`counts.running` is the
+    /// number of client sessions running a statement).
     pub threads_running: u64,
     pub max_connections: u64,
     pub max_used_connections: u64,
@@ -62,6 +69,7 @@ pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
             aborted_clients: s.aborted_clients,
             rejected: s.connection_errors_max_connections,
         },
+        counts: snap.counts(),
         own_id: snap.own_id,
         sessions: &snap.sessions,
         findings,
@@ -74,44 +82,58 @@ pub fn json(snap: &Snapshot, findings: &[Finding]) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-/// A plain-text table, every server string sanitised.
+/// A plain-text table, every server string sanitised, no line ending in a
+/// space.
 pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
     let s = &snap.status;
-    let max = snap.variables.max_connections;
-    let mut out = format!(
-        "{} {}  up {}\nconnections {}/{} ({:.1}%)  max used {}  running {}  total {}  aborted connects {}  rejected {}\n",
+    let c = snap.counts();
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(format!(
+        "{} {}  up {}",
         one_line(&snap.server.version, 60),
         one_line(&snap.endpoint, 80),
         short_ms(s.uptime_s.saturating_mul(1000)),
-        s.threads_connected,
-        max,
-        snap.usage() * 100.0,
+    ));
+    line(format!(
+        "connections {}/{} ({:.1}%)  max used {}  total {}  aborted connects {}  rejected {}",
+        c.connected,
+        c.max_connections,
+        c.usage() * 100.0,
         s.max_used_connections,
-        s.threads_running,
         s.connections,
         s.aborted_connects,
         s.connection_errors_max_connections,
-    );
+    ));
+    line(format!(
+        "sessions {}  running {}  sleeping {}  other {}  conntop {}  unlisted {}  system threads {}",
+        c.clients, c.running, c.sleeping, c.other, c.own, c.unlisted, c.system,
+    ));
     if !findings.is_empty() {
-        out.push_str("\nfindings:\n");
+        line(String::new());
+        line("findings:".to_string());
         for f in findings {
-            out.push_str(&format!(
-                "  {:<8} {:<12} {}\n",
+            line(format!(
+                "  {:<8} {:<12} {}",
                 f.severity.name(),
                 f.kind.name(),
                 one_line(&f.title, 200)
             ));
         }
     }
-    out.push_str(&format!(
-        "\n{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}\n",
+    line(String::new());
+    line(format!(
+        "{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}",
         "ID", "USER", "HOST", "DB", "COMMAND", "TIME", "STATE", "INFO"
     ));
     let mut sessions: Vec<_> = snap.sessions.iter().collect();
     sessions.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.id.cmp(&b.id)));
     for x in sessions {
-        out.push_str(&format!(
-            "{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}\n",
+        line(format!(
+            "{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}",
             x.id,
             one_line(&x.user, 16),
             one_line(&x.host, 22),
@@ -182,4 +204,83 @@ pub fn fleet_table(servers: &[Polled<'_>]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Privileges, ServerInfo, Status, Variables};
+    use std::time::{Duration, SystemTime};
+
+    fn session(id: u64, user: &str, command: &str, info: Option<&str>) -> Session {
+        Session {
+            id,
+            user: user.into(),
+            host: "10.0.0.7:5000".into(),
+            command: command.into(),
+            info: info.map(Into::into),
+            ..Session::default()
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            seq: 1,
+            taken_at: SystemTime::UNIX_EPOCH,
+            server: ServerInfo::from_version("10.11.6-MariaDB"),
+            variables: Variables {
+                max_connections: 20,
+                ..Variables::default()
+            },
+            // MariaDB counts conntop's own statement and the scheduler.
+            status: Status {
+                threads_connected: 4,
+                threads_running: 3,
+                ..Status::default()
+            },
+            sessions: vec![
+                session(1, "event_scheduler", "Daemon", None),
+                session(5, "app", "Sleep", None),
+                session(6, "app", "Query", Some("SELECT 1   ")),
+                session(7, "", "Connect", None),
+            ],
+            own_id: 9,
+            privileges: Privileges::default(),
+            poll_latency: Duration::ZERO,
+            statements: 2,
+            endpoint: "127.0.0.1:3306".into(),
+        }
+    }
+
+    #[test]
+    fn table_lines_end_without_spaces() {
+        let out = table(&snapshot(), &[]);
+        for line in out.lines() {
+            assert_eq!(line, line.trim_end(), "trailing space: {line:?}");
+        }
+        assert!(out.contains("connections 4/20 (20.0%)"), "{out}");
+        assert!(
+            out.contains(
+                "sessions 3  running 1  sleeping 1  other 1  conntop 1  unlisted 0  \
+                 system threads 1"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_the_server_counters_and_adds_the_counts() {
+        let snap = snapshot();
+        let v: serde_json::Value = serde_json::from_str(&json(&snap, &[])).unwrap();
+        assert_eq!(v["connections"]["threads_connected"], 4);
+        assert_eq!(v["connections"]["threads_running"], 3);
+        let c = &v["counts"];
+        assert_eq!(c["connected"], 4);
+        assert_eq!(c["running"], 1);
+        assert_eq!(c["clients"], 3);
+        assert_eq!(c["system"], 1);
+        assert_eq!(c["listed"], 4);
+        assert_eq!(c["own"], 1);
+        assert_eq!(c["unlisted"], 0);
+    }
 }

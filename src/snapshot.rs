@@ -156,14 +156,144 @@ impl Session {
     /// threads, MySQL replica threads in `Connect`), or a command no client
     /// session shows: `Daemon` (the event scheduler), `Binlog Dump*` (a
     /// replica's feed on the primary), `Register Slave`, `Slave_*` (MariaDB
-    /// replica I/O, SQL and worker threads).
+    /// replica I/O, SQL and worker threads). A replica's feed is a client
+    /// connection holding a slot ([`Session::holds_slot`]), protected from
+    /// kills like the server's own threads.
     pub fn is_system(&self) -> bool {
+        let cmd = self.command.as_str();
+        self.is_server_thread() || cmd.starts_with("Binlog Dump") || cmd == "Register Slave"
+    }
+
+    /// A thread the server runs for itself: it is listed by the processlist
+    /// but is no client connection, so it holds no slot of max_connections
+    /// and `Threads_connected` does not count it.
+    fn is_server_thread(&self) -> bool {
         let cmd = self.command.as_str();
         self.host.is_empty()
             || cmd == "Daemon"
+            || cmd.starts_with("Slave_")
+            || cmd == "Delayed insert"
+    }
+
+    /// What this thread is doing, as every count classifies it ([`Counts`]).
+    pub fn activity(&self) -> Activity {
+        let cmd = self.command.as_str();
+        if self.is_server_thread() {
+            Activity::System
+        } else if self.is_sleeping() {
+            Activity::Sleeping
+        } else if cmd.eq_ignore_ascii_case("Connect")
+            || cmd.eq_ignore_ascii_case("Killed")
             || cmd.starts_with("Binlog Dump")
             || cmd == "Register Slave"
-            || cmd.starts_with("Slave_")
+        {
+            Activity::Other
+        } else {
+            Activity::Running
+        }
+    }
+
+    /// True for a client connection: it holds one slot of max_connections.
+    pub fn holds_slot(&self) -> bool {
+        self.activity() != Activity::System
+    }
+}
+
+/// What a listed thread is doing. Every count conntop shows (header,
+/// `--once`, group views, findings) classifies threads with this, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activity {
+    /// A client session in `Sleep`: it holds a slot and does nothing.
+    Sleeping,
+    /// A client session executing a statement (any command but the others).
+    Running,
+    /// A client session neither sleeping nor running a statement: logging in
+    /// (`Connect`), being killed (`Killed`), or streaming the binlog to a
+    /// replica (`Binlog Dump`, `Register Slave`).
+    Other,
+    /// A server thread, no client connection: the event scheduler, replica
+    /// I/O and SQL threads, daemons. It holds no slot.
+    System,
+}
+
+/// The counts of one snapshot, each defined here once and shown the same
+/// way everywhere (README, "What each number counts").
+///
+/// `connected` is what the server counts (`Threads_connected`, read by the
+/// tick's first statement); the rest is what the processlist shows (the
+/// second statement), conntop's own connection left out. With the PROCESS
+/// privilege and nothing connecting or leaving between the two statements,
+/// `clients + own == connected`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Slots in use as the server counts them: `Threads_connected`, with
+    /// conntop's own connection and sessions the account cannot see.
+    pub connected: u64,
+    /// The server's `max_connections` (0 when unknown).
+    pub max_connections: u64,
+    /// Threads the processlist lists, conntop's own left out:
+    /// `clients + system`.
+    pub listed: u64,
+    /// Client sessions listed, each holding a slot:
+    /// `running + sleeping + other`.
+    pub clients: u64,
+    /// Client sessions executing a statement ([`Activity::Running`]).
+    pub running: u64,
+    /// Client sessions in `Sleep` ([`Activity::Sleeping`]).
+    pub sleeping: u64,
+    /// Client sessions logging in, being killed or serving a replica
+    /// ([`Activity::Other`]).
+    pub other: u64,
+    /// Server threads listed; they hold no slot ([`Activity::System`]).
+    pub system: u64,
+    /// conntop's own connection: it holds a slot and is never listed (1).
+    pub own: u64,
+    /// Slots held by sessions the processlist did not list:
+    /// `connected - own - clients`, at least 0. Other accounts' sessions
+    /// without PROCESS, or sessions that connected between the statements.
+    pub unlisted: u64,
+}
+
+impl Counts {
+    /// Counts `sessions` (conntop's own left out) against the server's
+    /// `connected` and `max_connections`.
+    pub fn of<'a>(
+        sessions: impl IntoIterator<Item = &'a Session>,
+        connected: u64,
+        max_connections: u64,
+    ) -> Counts {
+        let mut c = Counts {
+            connected,
+            max_connections,
+            own: 1,
+            ..Counts::default()
+        };
+        for s in sessions {
+            match s.activity() {
+                Activity::Sleeping => c.sleeping += 1,
+                Activity::Running => c.running += 1,
+                Activity::Other => c.other += 1,
+                Activity::System => c.system += 1,
+            }
+        }
+        c.clients = c.running + c.sleeping + c.other;
+        c.listed = c.clients + c.system;
+        c.unlisted = connected.saturating_sub(c.clients + c.own);
+        c
+    }
+
+    /// `connected` as a share of max_connections, 0.0..=1.0+ (0 when unknown).
+    pub fn usage(&self) -> f64 {
+        share_of_max(self.connected, self.max_connections)
+    }
+}
+
+/// `n` slots as a share of `max_connections` (0 when it is unknown).
+pub fn share_of_max(n: u64, max_connections: u64) -> f64 {
+    if max_connections == 0 {
+        0.0
+    } else {
+        n as f64 / max_connections as f64
     }
 }
 
@@ -226,11 +356,19 @@ pub struct Snapshot {
 impl Snapshot {
     /// Threads_connected as a share of max_connections, 0.0..=1.0+ (0 when unknown).
     pub fn usage(&self) -> f64 {
-        if self.variables.max_connections == 0 {
-            0.0
-        } else {
-            self.status.threads_connected as f64 / self.variables.max_connections as f64
-        }
+        share_of_max(
+            self.status.threads_connected,
+            self.variables.max_connections,
+        )
+    }
+
+    /// Every count of this snapshot ([`Counts`]), one pass over the sessions.
+    pub fn counts(&self) -> Counts {
+        Counts::of(
+            &self.sessions,
+            self.status.threads_connected,
+            self.variables.max_connections,
+        )
     }
 }
 
@@ -295,5 +433,67 @@ mod tests {
         assert!(!s("event_scheduler", "localhost", "Sleep").is_system());
         // A client in its handshake has a host already.
         assert!(!s("unauthenticated user", "10.0.0.9:5000", "Connect").is_system());
+        // A replica's feed is protected, but it is a client holding a slot.
+        assert!(s("repl", "10.0.0.2:51000", "Binlog Dump").holds_slot());
+        assert!(!s("event_scheduler", "localhost", "Daemon").holds_slot());
+        assert!(!s("system user", "", "Connect").holds_slot());
+        assert!(s("event_scheduler", "10.0.0.6:40002", "Query").holds_slot());
+    }
+
+    #[test]
+    fn activities() {
+        let a = |user: &str, host: &str, command: &str| {
+            Session {
+                user: user.into(),
+                host: host.into(),
+                command: command.into(),
+                ..Session::default()
+            }
+            .activity()
+        };
+        assert_eq!(a("app", "localhost", "Sleep"), Activity::Sleeping);
+        assert_eq!(a("app", "10.0.0.1:4000", "Query"), Activity::Running);
+        assert_eq!(a("app", "10.0.0.1:4000", "Execute"), Activity::Running);
+        let login = a("unauthenticated user", "10.0.0.9:5000", "Connect");
+        assert_eq!(login, Activity::Other);
+        assert_eq!(a("app", "10.0.0.1:4000", "Killed"), Activity::Other);
+        let feed = a("repl", "10.0.0.2:51000", "Binlog Dump GTID");
+        assert_eq!(feed, Activity::Other);
+        let scheduler = a("event_scheduler", "localhost", "Daemon");
+        assert_eq!(scheduler, Activity::System);
+        // MySQL's replica threads say Connect; they are still the server's.
+        assert_eq!(a("system user", "", "Connect"), Activity::System);
+        assert_eq!(a("system user", "", "Slave_SQL"), Activity::System);
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let s = |user: &str, command: &str| Session {
+            user: user.into(),
+            host: "localhost".into(),
+            command: command.into(),
+            ..Session::default()
+        };
+        let sessions = [
+            s("app", "Sleep"),
+            s("app", "Sleep"),
+            s("app", "Query"),
+            s("unauthenticated user", "Connect"),
+            s("event_scheduler", "Daemon"),
+        ];
+        let c = Counts::of(&sessions, 5, 100);
+        assert_eq!((c.running, c.sleeping, c.other, c.system), (1, 2, 1, 1));
+        assert_eq!(c.clients, 4);
+        assert_eq!(c.listed, 5);
+        assert_eq!(c.own, 1);
+        assert_eq!(c.unlisted, 0);
+        assert!((c.usage() - 0.05).abs() < 1e-9);
+        // Without PROCESS the server counts sessions nobody lists.
+        let c = Counts::of(&sessions[..1], 40, 100);
+        assert_eq!((c.clients, c.unlisted), (1, 38));
+        // A session that connected after the status read: never negative.
+        let c = Counts::of(&sessions, 3, 0);
+        assert_eq!(c.unlisted, 0);
+        assert_eq!(c.usage(), 0.0);
     }
 }

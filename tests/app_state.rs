@@ -158,7 +158,14 @@ fn mixed_with_own() -> Vec<Session> {
 
 #[test]
 fn default_sort_is_time_descending_and_s_cycles_columns() {
+    // At 80 columns State and DB are not drawn: `s` passes them by.
+    let mut narrow = app_showing(mixed());
+    update(&mut narrow, Event::Resize(80, 24));
+    key(&mut narrow, 's');
+    assert_eq!(narrow.table.sort.column, Column::Query);
+
     let mut app = app_showing(mixed());
+    update(&mut app, Event::Resize(140, 40));
     assert_eq!(app.table.sort.column, Column::Time);
     assert!(app.table.sort.descending);
     assert_eq!(ids(&app), vec![5, 4, 1, 6, 2, 3]);
@@ -321,6 +328,7 @@ fn selection_follows_the_session_across_refresh_and_resort() {
     assert_eq!((app.table.cursor, app.table.selected), (0, Some(2)));
 
     // Sort by id: the selection moves with the row.
+    update(&mut app, Event::Resize(140, 40));
     for _ in 0..3 {
         key(&mut app, 's'); // State, Query, Id
     }
@@ -672,9 +680,12 @@ fn x_stops_queries_and_refuses_idle_sessions() {
 #[test]
 fn enter_opens_detail_and_k_there_previews() {
     let mut app = app_showing(mixed());
+    // A screen short enough for the detail to scroll.
+    update(&mut app, Event::Resize(60, 8));
     key(&mut app, 'j');
     code(&mut app, KeyCode::Enter);
     assert_eq!(app.dialog, Some(Dialog::Detail { id: 4, scroll: 0 }));
+    assert!(app.scroll_limit() >= 2, "{}", app.scroll_limit());
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Down);
     code(&mut app, KeyCode::Up);
@@ -721,11 +732,11 @@ fn upper_i_previews_idle_sessions_and_plus_minus_walk_the_ladder() {
     key(&mut app, '-');
     assert_eq!(plan(&app).threshold, Duration::from_secs(30));
     assert_eq!(target_ids(&app), vec![1, 6, 3]);
-    // The bottom of the ladder holds.
+    // The bottom of the ladder holds: an idle kill stops at 10 s.
     for _ in 0..10 {
         key(&mut app, '-');
     }
-    assert_eq!(plan(&app).threshold, Duration::from_secs(1));
+    assert_eq!(plan(&app).threshold, Duration::from_secs(10));
     // And so does the top.
     for _ in 0..30 {
         key(&mut app, '+');
@@ -1159,9 +1170,14 @@ fn every_dialog_key_does_what_its_binding_says() {
             for k in b.all_keys() {
                 let what = format!("{mode:?} {k:?} {:?}", b.action);
                 let mut app = app_in(mode);
+                // Short enough for every dialog's text to scroll.
+                update(&mut app, Event::Resize(40, 8));
+                let limit = app.scroll_limit();
+                let start = limit.min(10);
                 if scroll_of(&app).is_some() {
+                    assert!(limit >= 2, "{what}: limit {limit}");
                     act(&mut app, mode, Action::PageDown);
-                    assert_eq!(scroll_of(&app), Some(10), "{what}");
+                    assert_eq!(scroll_of(&app), Some(start), "{what}");
                 }
                 let effects = press(&mut app, k);
                 match b.action {
@@ -1202,10 +1218,17 @@ fn every_dialog_key_does_what_its_binding_says() {
                     Action::ThresholdDown => {
                         assert_eq!(plan(&app).threshold, Duration::from_secs(120), "{what}")
                     }
-                    Action::Up => assert_eq!(scroll_of(&app), Some(9), "{what}"),
-                    Action::Down => assert_eq!(scroll_of(&app), Some(11), "{what}"),
-                    Action::PageUp => assert_eq!(scroll_of(&app), Some(0), "{what}"),
-                    Action::PageDown => assert_eq!(scroll_of(&app), Some(20), "{what}"),
+                    Action::Up => assert_eq!(scroll_of(&app), Some(start - 1), "{what}"),
+                    Action::Down => {
+                        assert_eq!(scroll_of(&app), Some((start + 1).min(limit)), "{what}")
+                    }
+                    Action::PageUp | Action::Top => {
+                        assert_eq!(scroll_of(&app), Some(0), "{what}")
+                    }
+                    Action::PageDown => {
+                        assert_eq!(scroll_of(&app), Some((start + 10).min(limit)), "{what}")
+                    }
+                    Action::Bottom => assert_eq!(scroll_of(&app), Some(limit), "{what}"),
                     Action::KillConnection | Action::KillQuery => {
                         assert_eq!(target_ids(&app), vec![4], "{what}");
                         let mode = if b.action == Action::KillQuery {
@@ -1258,6 +1281,19 @@ fn every_table_key_does_what_its_binding_says() {
                 assert!(matches!(effects[..], [Effect::Quit]), "{what}");
                 continue;
             }
+            if matches!(b.action, Action::IntervalUp | Action::IntervalDown) {
+                let want = if b.action == Action::IntervalUp {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::from_millis(500)
+                };
+                assert_eq!(app.opts.interval, want, "{what}");
+                assert!(
+                    matches!(effects[..], [Effect::Send(Command::SetInterval(d))] if d == want),
+                    "{what}: {effects:?}"
+                );
+                continue;
+            }
             // Looking at one session (detail, or a kill of it) reads its
             // whole statement; nothing else in the table talks to the poller.
             match effects.as_slice() {
@@ -1302,4 +1338,228 @@ fn every_table_key_does_what_its_binding_says() {
             }
         }
     }
+}
+
+// --- the refresh interval --------------------------------------------------
+
+#[test]
+fn plus_and_minus_step_the_interval_and_tell_the_poller() {
+    let mut app = app_showing(mixed());
+    let sent = |effects: Vec<Effect>| match &effects[..] {
+        [Effect::Send(Command::SetInterval(d))] => Some(*d),
+        [] => None,
+        other => panic!("unexpected effects {other:?}"),
+    };
+    assert_eq!(sent(key(&mut app, '+')), Some(Duration::from_secs(2)));
+    assert_eq!(sent(key(&mut app, '=')), Some(Duration::from_secs(5)));
+    assert_eq!(sent(key(&mut app, '+')), Some(Duration::from_secs(10)));
+    assert_eq!(app.opts.interval, Duration::from_secs(10));
+    assert!(
+        message(&app).contains("refresh every 10s"),
+        "{}",
+        message(&app)
+    );
+    // The end of the ladder: nothing to send, and it says so.
+    assert_eq!(sent(key(&mut app, '+')), None);
+    assert!(message(&app).contains("longest"), "{}", message(&app));
+    // Staleness follows the new interval: 3 x 10 s + 1 s.
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(30)));
+    assert!(!app.is_stale());
+    for want in [5000, 2000, 1000, 500, 250] {
+        assert_eq!(sent(key(&mut app, '-')), Some(Duration::from_millis(want)));
+    }
+    assert_eq!(sent(key(&mut app, '_')), None);
+    assert!(message(&app).contains("shortest"), "{}", message(&app));
+    // Not a table key in a dialog: + moves the preview's threshold there.
+    key(&mut app, 'I');
+    assert!(key(&mut app, '+').is_empty());
+    assert_eq!(app.opts.interval, Duration::from_millis(250));
+}
+
+#[test]
+fn an_interval_off_the_ladder_steps_to_its_neighbours() {
+    let mut app = app_with(Options {
+        interval: Duration::from_secs(3),
+        ..options()
+    });
+    assert!(matches!(
+        key(&mut app, '-')[..],
+        [Effect::Send(Command::SetInterval(d))] if d == Duration::from_secs(2)
+    ));
+    let mut app = app_with(Options {
+        interval: Duration::from_secs(3),
+        ..options()
+    });
+    assert!(matches!(
+        key(&mut app, '+')[..],
+        [Effect::Send(Command::SetInterval(d))] if d == Duration::from_secs(5)
+    ));
+}
+
+// --- pause freezes everything ----------------------------------------------
+
+#[test]
+fn pause_freezes_findings_and_rates_until_resumed() {
+    let mut app = app_showing(mixed());
+    assert!(
+        !app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak)
+    );
+    key(&mut app, 'p');
+    let mut later = raw_snapshot(leaky(100), 20, 200);
+    later.seq = 2;
+    later.taken_at = t0() + Duration::from_secs(1);
+    later.status.connections = 1500;
+    feed(&mut app, Arc::new(later));
+    // Findings and rates stay those of the snapshot on screen.
+    assert!(
+        !app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak),
+        "the strip follows the frozen view"
+    );
+    assert_eq!(app.data.shown_samples().count(), 1);
+    assert_eq!(app.data.shown_rate(|s| s.connections), None);
+    assert_eq!(app.data.history.len(), 2, "history still grows");
+    key(&mut app, 'p');
+    assert!(
+        app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak)
+    );
+    assert_eq!(app.data.shown_samples().count(), 2);
+    assert_eq!(app.data.shown_rate(|s| s.connections), Some(500.0));
+}
+
+// --- the threshold ladder and busy pools -----------------------------------
+
+#[test]
+fn the_ladder_holds_the_configured_threshold_and_stops_at_ten_seconds() {
+    let mut opts = options();
+    opts.thresholds.idle_over = Duration::from_secs(20);
+    let mut app = app_with(opts);
+    feed(&mut app, snapshot(mixed(), 6, 200));
+    key(&mut app, 'I');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(20));
+    key(&mut app, '-');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(10));
+    key(&mut app, '-');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(10), "the floor");
+    key(&mut app, '+');
+    assert_eq!(
+        plan(&app).threshold,
+        Duration::from_secs(20),
+        "back on 20 s"
+    );
+    key(&mut app, '+');
+    assert_eq!(plan(&app).threshold, Duration::from_secs(30));
+    code(&mut app, KeyCode::Esc);
+    // `L` keeps the short rungs: a statement can be killed at 1 s.
+    key(&mut app, 'L');
+    for _ in 0..10 {
+        key(&mut app, '-');
+    }
+    assert_eq!(plan(&app).threshold, Duration::from_secs(1));
+}
+
+/// A pool: 2 statements running and 8 connections idle 5 to 40 s, next to
+/// a leak of 12 sessions idle 20 minutes.
+fn pool_and_leak() -> Vec<Session> {
+    let mut sessions: Vec<Session> = (0..8)
+        .map(|i| {
+            session(
+                10 + i,
+                "api",
+                &format!("10.0.0.3:{}", 5000 + i),
+                "Sleep",
+                5 + i * 5,
+                "",
+            )
+        })
+        .collect();
+    sessions.push(session(20, "api", "10.0.0.3:6000", "Query", 1, "SELECT 1"));
+    sessions.push(session(21, "api", "10.0.0.3:6001", "Query", 0, "SELECT 2"));
+    sessions.extend((0..12).map(|i| {
+        session(
+            30 + i,
+            "batch",
+            &format!("10.0.0.4:{}", 7000 + i),
+            "Sleep",
+            1200,
+            "",
+        )
+    }));
+    sessions
+}
+
+#[test]
+fn a_low_idle_threshold_warns_of_busy_pools() {
+    let mut opts = options();
+    opts.thresholds.idle_over = Duration::from_secs(30);
+    let mut app = app_with(opts);
+    feed(&mut app, snapshot(pool_and_leak(), 22, 200));
+    key(&mut app, 'I');
+    // At 30 s: the leak and the pool's three oldest (30, 35, 40 s).
+    let p = plan(&app);
+    assert_eq!(p.targets.len(), 15);
+    assert_eq!(p.pools.len(), 1, "{:?}", p.pools);
+    let pool = &p.pools[0];
+    assert_eq!(pool.account, "api@10.0.0.3");
+    assert_eq!((pool.running, pool.young_idle, pool.taken), (2, 8, 3));
+    key(&mut app, '-');
+    assert_eq!(plan(&app).pools[0].taken, 7, "10 s takes 15 s and up");
+    // Up to a minute (10 s, 30 s, 60 s): only the leak, no warning.
+    key(&mut app, '+');
+    key(&mut app, '+');
+    let p = plan(&app);
+    assert_eq!(p.threshold, Duration::from_secs(60));
+    assert_eq!(p.targets.len(), 12);
+    assert!(p.pools.is_empty());
+}
+
+#[test]
+fn a_leak_alone_is_no_busy_pool() {
+    let mut opts = options();
+    opts.thresholds.idle_over = Duration::from_secs(10);
+    let mut app = app_with(opts);
+    // 20 idle for 10 minutes and nothing running: no pool to spare.
+    feed(&mut app, snapshot(leaky(1), 20, 200));
+    key(&mut app, 'I');
+    assert_eq!(plan(&app).targets.len(), 20);
+    assert!(plan(&app).pools.is_empty());
+}
+
+/// Tags act on what is shown: a tagged session that leaves the view (hidden
+/// as idle, filtered out) is untagged, so `k` never takes a row the user
+/// cannot see.
+#[test]
+fn tags_follow_what_is_shown() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'T');
+    let all = app.table.tags.len();
+    assert_eq!(all, mixed().len());
+    key(&mut app, 'i'); // hide idle
+    let shown: Vec<u64> = ids(&app);
+    assert!(shown.len() < all);
+    assert_eq!(
+        app.table.tags.iter().copied().collect::<Vec<_>>().len(),
+        shown.len()
+    );
+    assert!(app.table.tags.iter().all(|id| shown.contains(id)));
+    key(&mut app, 'i'); // idle shown again: the hidden ones stay untagged
+    assert_eq!(app.table.tags.len(), shown.len());
+}
+
+/// A paused view is old on purpose: it says PAUSED, never STALE.
+#[test]
+fn paused_is_not_stale() {
+    let mut app = app_showing(mixed());
+    key(&mut app, 'p');
+    update(&mut app, Event::Tick(t0() + Duration::from_secs(600)));
+    assert!(app.data.paused);
+    assert!(!app.is_stale());
 }

@@ -95,11 +95,118 @@ fn unreadable_defaults_file_is_named() {
 
 #[test]
 fn kill_without_a_threshold_says_what_to_give() {
-    let out = run(&["--no-defaults", "-h", "127.0.0.1", "-P", "1", "kill"]);
-    assert!(matches!(out.code, Some(1 | 2)), "{out:?}");
-    let line = out.fails(out.code.unwrap()).to_string();
-    assert!(line.contains("--idle-over"), "{line}");
-    assert!(line.contains("--query-over"), "{line}");
+    for args in [
+        &["--no-defaults", "-h", "127.0.0.1", "-P", "1", "kill"][..],
+        &["kill", "--dry-run"],
+    ] {
+        let line = run(args).fails(2).to_string();
+        assert!(line.contains("--idle-over"), "{line}");
+        assert!(line.contains("--query-over"), "{line}");
+        assert!(line.ends_with("(see conntop kill --help)"), "{line}");
+    }
+}
+
+/// Every misuse of every subcommand is a usage error: exit 2, one line that
+/// names the help to read, before any connection is tried.
+#[test]
+fn usage_errors_exit_2_in_every_subcommand() {
+    for (args, want, help) in [
+        (
+            &["kill", "--idle-over", "1m", "--query-over", "1m"][..],
+            "not both",
+            "conntop kill",
+        ),
+        (
+            &["kill", "--idle-over", "1m", "--warn", "50"],
+            "--warn",
+            "conntop kill",
+        ),
+        (
+            &["--no-color", "kill", "--idle-over", "1m"],
+            "--no-color",
+            "conntop kill",
+        ),
+        (
+            &["--once", "kill", "--idle-over", "1m"],
+            "--once",
+            "conntop kill",
+        ),
+        (
+            &["kill", "--idle-over", "1m", "--bogus"],
+            "--bogus",
+            "conntop kill",
+        ),
+        (
+            &["kill", "--idle-over", "1m", "--where", "usr:x"],
+            "unknown field",
+            "conntop kill",
+        ),
+        (
+            &["kill", "--idle-over", "1m", "--where", "time>"],
+            "time",
+            "conntop kill",
+        ),
+        (
+            &["demo", "-h", "db1"],
+            "starts its own server",
+            "conntop demo",
+        ),
+        (&["-u", "admin", "demo"], "-u/--user", "conntop demo"),
+        (
+            &["demo", "--kill-method", "rds"],
+            "--kill-method",
+            "conntop demo",
+        ),
+        (
+            &["demo", "--max-connections", "5"],
+            "10..=100000",
+            "conntop demo",
+        ),
+        (&["demo", "--scenario", "chaos"], "chaos", "conntop demo"),
+        (&["demo", "--once"], "--once", "conntop demo"),
+        (&["completions"], "SHELL", "conntop completions"),
+        (&["completions", "tcsh"], "tcsh", "conntop completions"),
+        (&["man", "bogus"], "bogus", "conntop man"),
+        (&["--filter", "!"], "! needs a term", "conntop"),
+        (&["--once", "--filter", "user:app"], "--once", "conntop"),
+    ] {
+        let out = run(args);
+        let line = out.fails(2).to_string();
+        assert!(line.contains(want), "{args:?}: {line}");
+        assert!(
+            line.ends_with(&format!("(see {help} --help)")),
+            "{args:?}: {line}"
+        );
+        assert!(
+            out.took < Duration::from_secs(5),
+            "{args:?}: {:?}",
+            out.took
+        );
+    }
+}
+
+#[test]
+fn no_local_server_suggests_naming_one() {
+    for args in [
+        &[
+            "--no-defaults",
+            "-S",
+            "/nonexistent/conntop-test/mysqld.sock",
+            "--once",
+        ][..],
+        &["--no-defaults", "-h", "127.0.0.1", "-P", "1", "--once"],
+        &["--no-defaults", "-P", "1", "kill", "--idle-over", "1m"],
+    ] {
+        let line = run(args).fails(1).to_string();
+        for flag in ["-h HOST", "-P PORT", "-S "] {
+            assert!(line.contains(flag), "{args:?}: {flag} missing: {line}");
+        }
+    }
+    // A named remote server gets no such advice.
+    let line = run(&["--no-defaults", "-h", "no-such-host.invalid", "--once"])
+        .fails(1)
+        .to_string();
+    assert!(!line.contains("-h HOST"), "{line}");
 }
 
 #[test]
@@ -107,7 +214,13 @@ fn help_lists_the_modes() {
     let out = run(&["--help"]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(out.stderr.is_empty(), "{out:?}");
-    for flag in ["--idle-over", "--once", "--query-over", "--format"] {
+    for flag in [
+        "--idle-over",
+        "--once",
+        "--query-over",
+        "--format",
+        "--filter",
+    ] {
         assert!(out.stdout.contains(flag), "{flag} missing:\n{}", out.stdout);
     }
 }

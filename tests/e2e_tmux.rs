@@ -265,7 +265,8 @@ fn shared_max_connections() -> u64 {
 }
 
 /// Table rows on `screen` of a user whose name starts with `prefix` (the
-/// User column shows 12 characters) and that are idle.
+/// User column shows 12 characters, the last one `…` when cut) and that
+/// are idle.
 fn idle_rows(screen: &str, prefix: &str) -> usize {
     screen
         .lines()
@@ -317,7 +318,7 @@ fn sessions_of_a_user_are_visible_and_filterable() {
     });
 
     t.filter(&user.user);
-    let prefix: String = user.user.chars().take(12).collect();
+    let prefix: String = user.user.chars().take(11).collect();
     let title = format!("filter \"{}\"", user.user);
     t.wait_for("5 idle rows of the user under a filter title", |s| {
         idle_rows(s, &prefix) == 5
@@ -332,7 +333,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.wait_live();
     t.keys(&["?"]);
     t.wait_for("the whole help overlay", |s| {
-        s.contains("Keys (any key closes)")
+        s.contains("any other key closes")
             && s.contains("Kill (always previewed and confirmed)")
             && s.contains("kill idle sessions past the idle threshold")
             && s.lines()
@@ -343,7 +344,7 @@ fn help_lists_the_keys_and_any_key_closes_it() {
     t.keys(&["j"]);
     // Still running: the key only closed the overlay.
     t.wait_for("help to close", |s| {
-        !s.contains("Keys (any key closes)")
+        !s.contains("any other key closes")
             && !s.contains("kill idle sessions past")
             && s.contains("? help")
             && !s.contains(EXIT)
@@ -464,6 +465,66 @@ fn leaked_idle_sessions_are_recovered_with_capital_i_then_y() {
 }
 
 #[test]
+fn capital_i_then_y_at_80x24_shows_the_whole_preview() {
+    // The preview's last lines (the keys) used to fall off an 80x24 screen.
+    // A private server, as for the test above.
+    let sb = private_sandbox(60);
+    let conns: Vec<Conn> = (0..20).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
+    let opened = Instant::now();
+    let t = Tmux::dashboard(80, 24, sb.port(), &["--idle-over", "2s"]);
+    t.wait_for("20 sleeping sessions", |s| {
+        s.contains("● live") && s.contains("sleeping 20 ")
+    });
+    thread::sleep(Duration::from_secs(3).saturating_sub(opened.elapsed()));
+    let deadline = Instant::now() + WAIT;
+    let preview = loop {
+        t.keys(&["I"]);
+        let screen = t.wait_for("the idle kill preview", |s| {
+            s.contains("idle sessions (Sleep") && s.contains("re-checked")
+        });
+        if screen.contains(" Kill 20 idle sessions (Sleep ≥ 2s) ? ") {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "preview never offered 20:\n{screen}"
+        );
+        t.keys(&["Escape"]);
+        thread::sleep(Duration::from_millis(500));
+    };
+    let keys = preview
+        .lines()
+        .find(|l| l.contains("y/Enter kill · n/Esc cancel"))
+        .unwrap_or_else(|| panic!("the keys are not on screen:\n{preview}"));
+    // Whole, inside the box's borders.
+    let at = keys.find("y/Enter").unwrap();
+    assert!(keys[..at].contains('│'), "{keys}");
+    assert!(keys[at..].contains('│'), "{keys}");
+    assert_eq!(preview.lines().count(), 24, "{preview}");
+    for line in preview.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+
+    t.keys(&["y"]);
+    t.wait_for("the kill summary", |s| {
+        s.contains("killed 20, skipped 0 (changed since preview or gone), failed 0")
+    });
+    assert!(
+        wait_until(WAIT, || sandbox_sessions(&sb, APP.user) == 0),
+        "app sessions left: {}",
+        sandbox_sessions(&sb, APP.user)
+    );
+
+    // `+` polls less often, and the header says so.
+    t.keys(&["+"]);
+    t.wait_for("the new interval in the header", |s| {
+        s.lines().next().is_some_and(|l| l.contains("every 2s"))
+    });
+    drop(t);
+    drop(conns);
+}
+
+#[test]
 fn read_only_kills_nothing() {
     // Private server: if read-only failed, `I` must not reach other tests.
     let sb = private_sandbox(40);
@@ -558,7 +619,8 @@ fn fits_an_80x24_terminal() {
             && lines[1].starts_with("Slots [")
             && lines[1].contains(&gauge)
             && lines[1].contains("max used")
-            && lines[23].starts_with("Enter detail")
+            && lines[23].contains("d diagnose")
+            && lines[23].contains("? help")
     });
     for line in screen.lines() {
         assert!(line.chars().count() <= 80, "wider than 80: {line:?}");

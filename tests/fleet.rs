@@ -212,7 +212,7 @@ fn enter_opens_the_top_server_and_esc_and_brackets_move() {
     press(&mut f, KeyCode::Char(']'));
     assert_eq!(f.open, Some(1), "the next in the fleet's order");
     let s = screen(&mut f, 80, 24);
-    assert!(s[0].starts_with("conntop [db-b:3307]"), "{}", s[0]);
+    assert!(s[0].starts_with("conntop  [db-b:3307]"), "{}", s[0]);
     assert!(s[23].starts_with("Esc fleet  ]/[ server"), "{}", s[23]);
     press(&mut f, KeyCode::Char('['));
     press(&mut f, KeyCode::Char('['));
@@ -595,7 +595,7 @@ fn three_servers_and_a_closed_port() {
 
     // Enter drills into the fullest; `I` then `y` kills its idle sessions.
     t.keys(&["Enter"]);
-    let header = format!("conntop [{}]", name(a.port()));
+    let header = format!("conntop  [{}]", name(a.port()));
     t.wait_for("the fullest server's dashboard, its sessions idle", |s| {
         s.starts_with(&header) && s.contains("15 sessions of app@127.0.0.1 idle over 1s")
     });
@@ -648,11 +648,11 @@ fn three_servers_and_a_closed_port() {
     // The cursor stayed on the server it came back from; `g` goes to the top.
     t.keys(&["g", "Enter"]);
     t.wait_for("the new top server", |s| {
-        s.starts_with(&format!("conntop [{}]", name(b.port())))
+        s.starts_with(&format!("conntop  [{}]", name(b.port())))
     });
     t.keys(&["]"]);
     t.wait_for("the next server", |s| {
-        s.starts_with(&format!("conntop [{}]", name(c.port())))
+        s.starts_with(&format!("conntop  [{}]", name(c.port())))
     });
     t.keys(&["q"]);
     t.wait_for("conntop to exit", |s| s.contains("CONNTOP-EXIT=0"));

@@ -644,6 +644,7 @@ mod poller_thread {
                     },
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 7);
@@ -742,6 +743,7 @@ mod poller_thread {
                     expect: Expect::Same,
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 1);
@@ -822,6 +824,7 @@ mod poller_thread {
                     expect: Expect::Same,
                 }],
                 why: "test".to_string(),
+                seen_at: std::time::SystemTime::now(),
             })
             .unwrap();
         let replies = replies_until_done(&handle.replies, 3);
@@ -1277,6 +1280,7 @@ mod kills {
                 dry_run: false,
                 why: "test",
                 server: "shared",
+                seen_at: std::time::SystemTime::now(),
             },
             &safety,
             &mut audit,
@@ -1620,5 +1624,243 @@ mod diagnosis {
                 .is_some_and(|sql| sql.starts_with("SET GLOBAL wait_timeout"))),
             "{f}"
         );
+    }
+}
+
+/// Issue "Every number agrees": the counts of real snapshots add up, what
+/// the server counts against what the processlist shows.
+mod numbers {
+    use super::*;
+
+    use std::net::TcpStream;
+
+    use conntop::groups::{self, GroupBy};
+    use conntop::sandbox::{APP, ROOT};
+    use conntop::snapshot::{Activity, Counts};
+
+    /// The sums that hold in every snapshot, whatever the races.
+    #[track_caller]
+    fn assert_sums(snap: &Snapshot) -> Counts {
+        let c = snap.counts();
+        assert_eq!(c.running + c.sleeping + c.other, c.clients, "{c:?}");
+        assert_eq!(c.clients + c.system, c.listed, "{c:?}");
+        assert_eq!(c.listed, snap.sessions.len() as u64, "{c:?}");
+        assert_eq!(c.own, 1, "{c:?}");
+        assert!(
+            snap.sessions.iter().all(|s| s.id != snap.own_id),
+            "own id listed"
+        );
+        // A system thread holds no share of max_connections, in any view.
+        for by in [GroupBy::User, GroupBy::Host, GroupBy::Db] {
+            let gs = groups::group(&snap.sessions, by, c.max_connections);
+            let slots: u64 = gs.iter().map(|g| u64::from(g.slots)).sum();
+            assert_eq!(slots, c.clients, "{by:?}: {gs:?}");
+            for g in gs.iter().filter(|g| g.slots == 0) {
+                assert_eq!(g.share, 0.0, "{g:?}");
+            }
+        }
+        c
+    }
+
+    /// Waits (bounded) until the server at `root` lists `want` threads of
+    /// `user` in `command`.
+    fn wait_for(root: &OptsBuilder, user: &str, command: &str, want: usize) {
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                let rows = processlist(&mut Conn::new(root.clone()).unwrap());
+                rows.iter()
+                    .filter(|r| r.user == user && r.command == command)
+                    .count()
+                    == want
+            }),
+            "{want} {user} in {command} never listed"
+        );
+    }
+
+    /// Waits (bounded) until no root session but the checking one is listed
+    /// on the server at `root`: the test's helper connections are gone.
+    fn wait_quiet(root: &OptsBuilder) {
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                processlist(&mut Conn::new(root.clone()).unwrap())
+                    .iter()
+                    .filter(|r| r.user == "root")
+                    .count()
+                    == 1
+            }),
+            "root sessions linger"
+        );
+    }
+
+    #[test]
+    fn on_a_quiet_server_every_number_is_exact() {
+        let sb = private_sandbox(20);
+        let root = sb.opts(ROOT);
+        // A login that never finishes stays listed as `Connect` this long.
+        Conn::new(root.clone())
+            .unwrap()
+            .query_drop("SET GLOBAL connect_timeout = 120")
+            .unwrap();
+        let _idle: Vec<Conn> = (0..4).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
+        let _busy: Vec<Busy> = (0..2)
+            .map(|_| Busy::start(Conn::new(sb.opts(APP)).unwrap(), 60, root.clone()))
+            .collect();
+        let _login = TcpStream::connect(("127.0.0.1", sb.port())).unwrap();
+        wait_for(&root, "app", "Query", 2);
+        wait_for(&root, "unauthenticated user", "Connect", 1);
+        wait_quiet(&root);
+
+        let mut source = Source::connect(&[Opts::from(root.clone())], "private").unwrap();
+        // The checking connection of `wait_quiet` ends as the source starts.
+        assert!(
+            wait_until(Duration::from_secs(10), || source
+                .poll()
+                .unwrap()
+                .sessions
+                .iter()
+                .all(|s| s.user != "root")),
+            "root sessions linger"
+        );
+        for _ in 0..3 {
+            let snap = source.poll().unwrap();
+            let c = assert_sums(&snap);
+            // 4 idle + 2 running + 1 logging in; the event scheduler apart.
+            assert_eq!(
+                (c.sleeping, c.running, c.other, c.system),
+                (4, 2, 1, 1),
+                "{c:?} {:?}",
+                snap.sessions
+            );
+            // Nothing connects or leaves: the two statements agree exactly.
+            assert_eq!(c.clients + c.own, c.connected, "{c:?}");
+            assert_eq!(c.unlisted, 0, "{c:?}");
+            assert_eq!(c.max_connections, 20);
+            // The server's own Threads_running also counts conntop's
+            // statement and the scheduler; the count shown does not.
+            assert!(snap.status.threads_running > c.running, "{c:?}");
+            assert!(c.running < c.connected, "{c:?}");
+            let scheduler = snap
+                .sessions
+                .iter()
+                .find(|s| s.user == "event_scheduler")
+                .expect("the event scheduler runs on the sandbox");
+            assert_eq!(scheduler.activity(), Activity::System);
+            let by_user = groups::group(&snap.sessions, GroupBy::User, 20);
+            let g = |key: &str| by_user.iter().find(|g| g.key == key).unwrap().clone();
+            assert_eq!(g("event_scheduler").share, 0.0);
+            assert!((g("app").share - 6.0 / 20.0).abs() < 1e-9);
+            assert_eq!(g("unauthenticated user").other, 1);
+        }
+
+        // --once says the same, in JSON and in the table. Plain TCP: with
+        // TLS preferred, the refused TLS attempt's connection can still be
+        // listed as logging in (`other`) when the plain one reads.
+        drop(source);
+        wait_quiet(&root);
+        let plain = ["--ssl-mode", "DISABLED"];
+        let report = once_json(sb.port(), &plain);
+        let c = &report["counts"];
+        for (field, want) in [
+            ("connected", 8),
+            ("max_connections", 20),
+            ("listed", 8),
+            ("clients", 7),
+            ("running", 2),
+            ("sleeping", 4),
+            ("other", 1),
+            ("system", 1),
+            ("own", 1),
+            ("unlisted", 0),
+        ] {
+            assert_eq!(c[field], want, "counts.{field}: {c}");
+        }
+        assert_eq!(report["connections"]["threads_connected"], 8);
+        assert!(report["connections"]["threads_running"].as_u64().unwrap() >= 3);
+
+        let out = run(&as_root(
+            sb.port(),
+            &["--once", "--format", "table", plain[0], plain[1]],
+        ));
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(
+            out.stdout.contains("connections 8/20 (40.0%)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(
+                "sessions 7  running 2  sleeping 4  other 1  conntop 1  unlisted 0  \
+                 system threads 1"
+            ),
+            "{}",
+            out.stdout
+        );
+    }
+
+    #[test]
+    fn on_the_shared_server_the_counts_agree_within_the_races() {
+        let user = common::test_user("num", &[]);
+        let _idle = user.open_idle(3);
+        let _busy = busy_on_shared(&user, 30);
+        let mut source = source_as("root", "");
+        let mut snap = source.poll().unwrap();
+        for _ in 0..5 {
+            let next = source.poll().unwrap();
+            let c = assert_sums(&snap);
+            // Listed clients and conntop's own are all counted by the
+            // server, but for those that connected between the status
+            // statement and the processlist (at most the attempts counted
+            // by `Connections` until the next tick's status).
+            let opened = next
+                .status
+                .connections
+                .saturating_sub(snap.status.connections);
+            assert!(
+                c.clients + c.own <= c.connected + opened,
+                "{c:?}, {opened} opened meanwhile"
+            );
+            let mine: Vec<Activity> = snap
+                .sessions
+                .iter()
+                .filter(|s| s.user == user.user)
+                .map(|s| s.activity())
+                .collect();
+            assert_eq!(mine.len(), 4, "{mine:?}");
+            assert_eq!(mine.iter().filter(|a| **a == Activity::Sleeping).count(), 3);
+            assert_eq!(mine.iter().filter(|a| **a == Activity::Running).count(), 1);
+            snap = next;
+        }
+    }
+
+    #[test]
+    fn without_process_the_sessions_of_others_are_counted_as_unlisted() {
+        let other = common::test_user("unseen", &[]);
+        let _unseen = other.open_idle(2);
+        let weak = common::test_user("np2", &[]);
+        let _second = weak.connect();
+        let mut source = source_as(&weak.user, &weak.pass);
+        let snap = source.poll().unwrap();
+        let c = assert_sums(&snap);
+        assert_eq!((c.clients, c.sleeping, c.system), (1, 1, 0), "{c:?}");
+        // The other account's two sessions, at least, hold slots nobody lists.
+        assert!(c.unlisted >= 2, "{c:?}");
+        assert_eq!(c.clients + c.own + c.unlisted, c.connected, "{c:?}");
+    }
+
+    #[test]
+    fn once_table_lines_end_without_spaces() {
+        let user = common::test_user("tbsp", &[]);
+        let _idle = user.open_idle(2);
+        let _busy = busy_on_shared(&user, 30);
+        let out = run(&as_root(
+            server().port,
+            &["--once", "--format", "table", "--idle-over", "1s"],
+        ));
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.lines().count() > 4, "{}", out.stdout);
+        for line in out.stdout.lines() {
+            assert!(!line.ends_with(' '), "trailing space: {line:?}");
+            assert!(!line.ends_with('\t'), "trailing tab: {line:?}");
+        }
     }
 }

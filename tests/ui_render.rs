@@ -172,18 +172,20 @@ fn normal_load_at_120x40() {
     assert!(l[first].contains("SELECT * FROM orders"), "{}", l[first]);
     shows(&l, "web");
 
+    // 120 columns hold every hint but the last-ranked one.
     let footer = &l[39];
-    for b in Mode::Table.bindings() {
-        if let Some(word) = b.hint {
-            let k = b.first_key();
-            assert!(
-                footer.contains(&format!("{k} {word}")),
-                "{k} {word}: {footer}"
-            );
-        }
+    for h in keymap::footer_hints(Mode::Table) {
+        let shown = footer.contains(&format!("{} {}", h.keys, h.word));
+        assert_eq!(shown, h.rank < 6, "{} {}: {footer}", h.keys, h.word);
     }
     assert!(footer.contains("? help"), "{footer}");
     assert!(footer.contains("q quit"), "{footer}");
+    let wide = screen(&app, 160, 40);
+    for h in keymap::footer_hints(Mode::Table) {
+        let hint = format!("{} {}", h.keys, h.word);
+        assert!(wide[39].contains(&hint), "{hint}: {}", wide[39]);
+    }
+    assert!(wide[39].contains("-/+ interval"), "{}", wide[39]);
 }
 
 #[test]
@@ -298,9 +300,19 @@ fn small_terminal_80x24_keeps_the_query_column() {
     let first = l.iter().position(|x| x == header).unwrap() + 1;
     assert!(l[first].contains("4m12s"), "{}", l[first]);
     assert!(l[first].contains("SELECT"), "{}", l[first]);
-    // Hints that do not fit are dropped, help, quit and the kills stay.
+    // Hints that do not fit are dropped by rank: diagnose, the views,
+    // pause, help, quit and the kills stay.
     let footer = &l[23];
-    for hint in ["? help", "q quit", "k kill", "I kill idle", "L kill long"] {
+    for hint in [
+        "d diagnose",
+        "Tab group",
+        "i idle",
+        "p pause",
+        "k kill",
+        "I kill idle",
+        "? help",
+        "q quit",
+    ] {
         assert!(footer.contains(hint), "{hint}: {footer}");
     }
     let narrow = screen(&app, 40, 24);
@@ -451,8 +463,10 @@ fn hostile_text_is_drawn_inert() {
 fn help_lists_every_binding() {
     let mut app = app_showing(normal_load(), true);
     key(&mut app, '?');
-    let l = screen(&app, 120, 40);
-    shows(&l, "Keys (any key closes)");
+    // Tall enough for all of it.
+    let l = screen(&app, 120, 60);
+    shows(&l, "┌ Keys ─");
+    shows(&l, "any other key closes");
     for b in Mode::Table.bindings() {
         let want = format!("{:<12}{}", b.label(), b.help);
         shows(&l, &want);
@@ -472,7 +486,7 @@ fn help_lists_every_binding() {
         }
     }
     key(&mut app, 'x');
-    hides(&screen(&app, 120, 40), "Keys (any key closes)");
+    hides(&screen(&app, 120, 40), "any other key closes");
 }
 
 /// 12 idle of app@10.0.0.1, 3 idle of web@10.0.0.2, two busy.
@@ -784,4 +798,375 @@ fn dialog_hint_lines_are_their_binding_tables() {
         footer.ends_with(&keymap::hint_line(Mode::Filter, |_| true)),
         "{footer}"
     );
+}
+
+// --- every box and view at 80x24 and 60x20 ---------------------------------
+
+/// The small terminals every screen must fit.
+const SMALL: [(u16, u16); 2] = [(80, 24), (60, 20)];
+
+/// [`idle_load`] plus a long query with an open transaction (selected
+/// first: it runs longest) and a leak, so every box has something to say.
+fn busy_screen() -> Arc<Snapshot> {
+    let mut sessions = idle_load().sessions.clone();
+    let mut long = session(
+        50,
+        "reporting_user_with_a_long_name",
+        "10.0.0.50:40000",
+        "Query",
+        5000,
+        &format!("SELECT {} FROM big_table", "some_column, ".repeat(30)),
+    );
+    long.trx_age_ms = Some(5_000_000);
+    sessions.push(long);
+    sessions.extend(leaky(100));
+    sessions.push(session(
+        40,
+        "event_scheduler",
+        "localhost",
+        "Daemon",
+        9000,
+        "",
+    ));
+    let n = sessions.len() as u64;
+    snapshot(sessions, n, 60)
+}
+
+/// The row of `lines` holding `needle` lies inside a box: a border on each
+/// side of it.
+#[track_caller]
+fn boxed(lines: &[String], needle: &str) {
+    let line = find(lines, needle)
+        .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{}", lines.join("\n")));
+    let at = line.find(needle).unwrap();
+    assert!(line[..at].contains('│'), "{needle:?} not in a box: {line}");
+    assert!(line[at..].contains('│'), "{needle:?} not in a box: {line}");
+}
+
+#[test]
+fn every_box_and_view_fits_80x24_and_60x20_with_its_keys_visible() {
+    for (w, h) in SMALL {
+        let what = format!("{w}x{h}");
+        let mut app = app_showing(busy_screen(), true);
+        update(&mut app, Event::Resize(w, h));
+        assert_eq!(app.table.selected, Some(40), "{what}");
+        key(&mut app, 'j');
+        assert_eq!(app.table.selected, Some(50), "{what}");
+
+        // The views, and the footer's first-ranked hints.
+        for _ in 0..4 {
+            let l = screen(&app, w, h);
+            assert!(l[0].starts_with("conntop"), "{what}: {}", l[0]);
+            for hint in ["d diagnose", "? help", "q quit"] {
+                assert!(l[usize::from(h) - 1].contains(hint), "{what} {hint}");
+            }
+            code(&mut app, KeyCode::Tab);
+        }
+
+        // The kill confirmations: the keys are whole and inside the box.
+        for k in ['k', 'x'] {
+            key(&mut app, k);
+            let l = screen(&app, w, h);
+            boxed(&l, "y/Enter kill · n/Esc cancel");
+            shows(&l, "re-checked");
+            code(&mut app, KeyCode::Esc);
+        }
+        key(&mut app, 'k');
+        shows(&screen(&app, w, h), "an open transaction");
+        code(&mut app, KeyCode::Esc);
+        for k in ['I', 'L'] {
+            key(&mut app, k);
+            let l = screen(&app, w, h);
+            boxed(&l, "y/Enter kill · n/Esc cancel");
+            shows(&l, "threshold");
+            code(&mut app, KeyCode::Esc);
+        }
+        // Nothing matches: the way out is shown instead.
+        key(&mut app, 'L');
+        for _ in 0..20 {
+            key(&mut app, '+');
+        }
+        boxed(&screen(&app, w, h), "Nothing matches. n/Esc closes.");
+        code(&mut app, KeyCode::Esc);
+        key(&mut app, 'T');
+        key(&mut app, 'k');
+        let l = screen(&app, w, h);
+        boxed(&l, "y/Enter kill · n/Esc cancel");
+        shows(&l, "protected and left out");
+        code(&mut app, KeyCode::Esc);
+        key(&mut app, 'T');
+
+        // The boxes that scroll: the keys stay at the bottom.
+        for (open, keys) in [
+            (Action::Detail, "Esc close"),
+            (Action::Help, "any other key closes"),
+            (Action::Diagnosis, "Esc close"),
+        ] {
+            let k = keymap::binding(Mode::Table, open).unwrap().keys[0];
+            match k {
+                keymap::Key::Char(c) => key(&mut app, c),
+                keymap::Key::Code(c) => code(&mut app, c),
+                keymap::Key::Ctrl(_) => unreachable!(),
+            };
+            for _ in 0..3 {
+                let l = screen(&app, w, h);
+                boxed(&l, keys);
+                code(&mut app, KeyCode::PageDown);
+            }
+            code(&mut app, KeyCode::Esc);
+        }
+        key(&mut app, '/');
+        let l = screen(&app, w, h);
+        assert!(
+            l[usize::from(h) - 1].contains("Enter apply"),
+            "{what}: {}",
+            l[usize::from(h) - 1]
+        );
+        code(&mut app, KeyCode::Esc);
+    }
+}
+
+#[test]
+fn a_long_single_kill_keeps_its_warning_and_keys_at_60x20() {
+    let mut app = app_showing(busy_screen(), true);
+    update(&mut app, Event::Resize(60, 20));
+    key(&mut app, 'j');
+    key(&mut app, 'k');
+    let l = screen(&app, 60, 20);
+    shows(&l, "KILL CONNECTION of session 50 ?");
+    boxed(&l, "y/Enter kill · n/Esc cancel");
+    shows(&l, "an open transaction");
+    // The query gave way, cut with `…`.
+    shows(&l, "some_column");
+    shows(&l, "…");
+}
+
+#[test]
+fn scrolling_stops_at_the_end_and_g_goes_back_to_the_top() {
+    let mut app = app_showing(busy_screen(), true);
+    update(&mut app, Event::Resize(60, 20));
+    key(&mut app, 'd');
+    let limit = app.scroll_limit();
+    assert!(limit > 0);
+    for _ in 0..50 {
+        code(&mut app, KeyCode::PageDown);
+    }
+    assert_eq!(app.dialog.as_ref().and_then(|d| d.scroll()), Some(limit));
+    let l = screen(&app, 60, 20);
+    // The last row of text is on screen, not a blank box.
+    let border = l
+        .iter()
+        .find(|r| r.contains('└') && r.contains(" of "))
+        .expect("the position in the bottom border");
+    // ` a-b of n `: at the end, b is n.
+    let words: Vec<&str> = border.split_whitespace().collect();
+    let of = words.iter().position(|w| *w == "of").unwrap();
+    let last = words[of - 1].split('-').nth(1).unwrap();
+    assert_eq!(last, words[of + 1].trim_end_matches('┘'), "{border}");
+    code(&mut app, KeyCode::PageUp);
+    assert_eq!(
+        app.dialog.as_ref().and_then(|d| d.scroll()),
+        Some(limit.saturating_sub(10))
+    );
+    key(&mut app, 'g');
+    assert_eq!(app.dialog.as_ref().and_then(|d| d.scroll()), Some(0));
+    key(&mut app, 'G');
+    assert_eq!(app.dialog.as_ref().and_then(|d| d.scroll()), Some(limit));
+    code(&mut app, KeyCode::Home);
+    assert_eq!(app.dialog.as_ref().and_then(|d| d.scroll()), Some(0));
+    code(&mut app, KeyCode::End);
+    assert_eq!(app.dialog.as_ref().and_then(|d| d.scroll()), Some(limit));
+}
+
+// --- the header ------------------------------------------------------------
+
+/// A snapshot whose header has every field: no privileges, an open
+/// transaction of 1m3s, a 1 ms poll.
+fn every_field() -> Arc<Snapshot> {
+    let mut s = session(7, "app", "10.0.0.1:1", "Sleep", 70, "");
+    s.trx_age_ms = Some(63_000);
+    let mut snap = raw_snapshot(vec![s], 93, 100);
+    snap.privileges.process = false;
+    snap.privileges.kill_any = false;
+    snap.poll_latency = Duration::from_millis(1);
+    snap.status.connection_errors_max_connections = 4;
+    Arc::new(snap)
+}
+
+#[test]
+fn header_fields_are_whole_or_absent_at_every_width() {
+    let mut opts = options(true);
+    opts.safety.read_only = true;
+    let mut app = App::new(opts);
+    update(&mut app, Event::Tick(t0()));
+    update(&mut app, Event::Feed(Feed::Snapshot(every_field())));
+    // Each field: how it starts, and its whole forms.
+    let fields: [(&str, &[&str]); 8] = [
+        ("poll ", &["poll 1ms"]),
+        ("every ", &["every 1s"]),
+        ("up ", &["up 1d"]),
+        ("trx ", &["oldest trx 1m3s", "trx 1m3s"]),
+        (
+            "rejected ",
+            &["rejected 4 (+0 since start)", "rejected 4 (+0)"],
+        ),
+        ("running ", &["running 0"]),
+        (
+            "no PROCESS",
+            &["no PROCESS: own sessions only", "no PROCESS"],
+        ),
+        ("kills own", &["kills own only", "kills own sessions only"]),
+    ];
+    for w in 40..=160u16 {
+        let l = screen(&app, w, 24);
+        let header = &l[..3];
+        for line in header {
+            for (start, whole) in fields {
+                let mut rest = line.as_str();
+                while let Some(at) = rest.find(start) {
+                    let tail = &rest[at..];
+                    assert!(
+                        whole.iter().any(|f| tail.starts_with(f))
+                            || (start == "trx " && rest[..at].ends_with("oldest ")),
+                        "{w}: {start:?} cut in {line:?}"
+                    );
+                    rest = &rest[at + start.len()..];
+                }
+            }
+        }
+        assert!(l[0].contains("RO"), "{w}: {}", l[0]);
+        assert!(l[0].contains("● live"), "{w}: {}", l[0]);
+        assert!(l[2].contains("rejected 4"), "{w}: {}", l[2]);
+        // The two privilege notes never run together.
+        assert!(!l[0].contains("onlyno"), "{}", l[0]);
+        assert!(!l[0].contains("only no"), "{}", l[0]);
+    }
+    let wide = screen(&app, 160, 24);
+    shows(&wide, "no SUPER/CONNECTION ADMIN: kills own sessions only");
+    shows(&wide, "oldest trx 1m3s");
+    shows(&wide, "poll 1ms");
+}
+
+// --- pause, interval, chart, table position --------------------------------
+
+#[test]
+fn pause_freezes_the_findings_strip_too() {
+    let mut app = app_showing(normal_load(), true);
+    let before = screen(&app, 120, 40);
+    hides(&before, "headroom");
+    key(&mut app, 'p');
+    let mut full = raw_snapshot(nearly_full().sessions.clone(), 190, 200);
+    full.seq = 2;
+    full.taken_at = t0() + Duration::from_secs(1);
+    update(&mut app, Event::Feed(Feed::Snapshot(Arc::new(full))));
+    let paused = screen(&app, 120, 40);
+    shows(&paused, "PAUSED");
+    hides(&paused, "headroom");
+    hides(&paused, "190/200");
+    shows(&paused, "42/200");
+    key(&mut app, 'p');
+    let live = screen(&app, 120, 40);
+    shows(&live, "headroom");
+    shows(&live, "190/200");
+}
+
+#[test]
+fn plus_and_minus_change_the_interval_the_header_shows() {
+    let mut app = app_showing(normal_load(), true);
+    assert!(screen(&app, 80, 24)[0].contains("every 1s"));
+    key(&mut app, '+');
+    let l = screen(&app, 80, 24);
+    assert!(l[0].contains("every 2s"), "{}", l[0]);
+    assert!(l[23].contains("refresh every 2s"), "{}", l[23]);
+    key(&mut app, '-');
+    key(&mut app, '-');
+    assert!(screen(&app, 80, 24)[0].contains("every 500ms"));
+}
+
+#[test]
+fn read_only_says_ro_in_the_header() {
+    let app = app_showing(normal_load(), true);
+    assert!(!screen(&app, 80, 24)[0].contains(" RO"));
+    let mut opts = options(true);
+    opts.safety.read_only = true;
+    let mut app = App::new(opts);
+    update(&mut app, Event::Tick(t0()));
+    update(&mut app, Event::Feed(Feed::Snapshot(normal_load())));
+    assert!(screen(&app, 80, 24)[0].contains("● live  RO"));
+}
+
+#[test]
+fn the_chart_scales_to_the_data_and_marks_the_limit() {
+    let mut app = App::new(options(true));
+    for (i, n) in [93u64, 95, 100, 97, 93].into_iter().enumerate() {
+        let mut snap = raw_snapshot(Vec::new(), n, 100);
+        snap.seq = i as u64 + 1;
+        snap.taken_at = t0() + Duration::from_secs(i as u64);
+        update(&mut app, Event::Feed(Feed::Snapshot(Arc::new(snap))));
+    }
+    let l = screen(&app, 120, 40);
+    let title = find(&l, "Threads_connected").expect("the chart");
+    assert!(title.contains("now 93"), "{title}");
+    assert!(title.contains("max_connections 100 (red line)"), "{title}");
+    // The y axis runs from near the data, not from 0.
+    let chart: Vec<&String> = l[4..11].iter().collect();
+    assert!(chart.iter().any(|r| r.starts_with("100")), "{chart:?}");
+    assert!(!chart.iter().any(|r| r.starts_with("0")), "{chart:?}");
+    // Small terminals give the chart's rows to the table.
+    hides(&screen(&app, 80, 24), "Threads_connected");
+}
+
+#[test]
+fn the_sessions_title_says_which_rows_are_on_screen() {
+    let sessions = (0..2000)
+        .map(|i| session(i + 1, "app", "10.0.0.1:1", "Sleep", 3000 - i, ""))
+        .collect();
+    let mut app = app_showing(snapshot(sessions, 2000, 4000), true);
+    let l = screen(&app, 80, 24);
+    let title = find(&l, "Sessions 2000 of 2000").expect("the title");
+    assert!(title.contains("rows 1-"), "{title}");
+    key(&mut app, 'G');
+    let l = screen(&app, 80, 24);
+    let title = find(&l, "Sessions 2000 of 2000").expect("the title");
+    assert!(title.contains("-2000 of 2000"), "{title}");
+}
+
+#[test]
+fn cut_cells_end_in_an_ellipsis() {
+    let app = app_showing(busy_screen(), true);
+    let l = screen(&app, 80, 24);
+    shows(&l, "reporting_u…");
+    let row = find(&l, "reporting_u…").unwrap();
+    assert!(row.trim_end().ends_with('…'), "{row}");
+}
+
+#[test]
+fn the_idle_preview_warns_of_a_busy_pool() {
+    let mut sessions: Vec<Session> = (0..8)
+        .map(|i| {
+            session(
+                10 + i,
+                "api",
+                &format!("10.0.0.3:{}", 5000 + i),
+                "Sleep",
+                12 + i,
+                "",
+            )
+        })
+        .collect();
+    sessions.push(session(20, "api", "10.0.0.3:6000", "Query", 1, "SELECT 1"));
+    let mut opts = options(true);
+    opts.thresholds.idle_over = Duration::from_secs(10);
+    let mut app = App::new(opts);
+    update(&mut app, Event::Tick(t0()));
+    update(
+        &mut app,
+        Event::Feed(Feed::Snapshot(snapshot(sessions, 9, 200))),
+    );
+    key(&mut app, 'I');
+    for (w, h) in SMALL {
+        let l = screen(&app, w, h);
+        shows(&l, "Busy pool? api@10.0.0.3 has 1 running now and 8 idle");
+        boxed(&l, "y/Enter kill · n/Esc cancel");
+    }
 }

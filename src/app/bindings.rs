@@ -39,6 +39,8 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             ToggleIdle,
             Detail,
             Pause,
+            IntervalUp,
+            IntervalDown,
             Help,
             NextView,
             Diagnosis,
@@ -58,11 +60,15 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Down,
             PageUp,
             PageDown,
+            Top,
+            Bottom,
             Close,
             Quit,
         ],
-        Mode::Help => &[Up, Down, PageUp, PageDown, Close, Quit],
-        Mode::Diagnosis => &[KillIdle, KillLong, Up, Down, PageUp, PageDown, Close, Quit],
+        Mode::Help => &[Up, Down, PageUp, PageDown, Top, Bottom, Close, Quit],
+        Mode::Diagnosis => &[
+            KillIdle, KillLong, Up, Down, PageUp, PageDown, Top, Bottom, Close, Quit,
+        ],
         Mode::Fleet => super::fleet_bindings::FLEET_ACTIONS,
         Mode::Server => super::fleet_bindings::SERVER_ACTIONS,
     }
@@ -74,6 +80,7 @@ pub(super) const BASE: Binding = Binding {
     also: &[],
     action: Action::Quit,
     hint: None,
+    rank: 9,
     help: "",
     section: Section::General,
 };
@@ -126,6 +133,7 @@ const TABLE: &[Binding] = &[
         keys: &[Code(KeyCode::Enter)],
         action: Action::Detail,
         hint: Some("detail"),
+        rank: 5,
         help: "session detail / sessions of the group",
         section: Section::View,
         ..BASE
@@ -134,7 +142,8 @@ const TABLE: &[Binding] = &[
         keys: &[Char('/')],
         action: Action::Filter,
         hint: Some("filter"),
-        help: "filter (user, host, db, command, state, query)",
+        rank: 4,
+        help: "filter: word user:app* db:shop !cmd:Sleep time>30s",
         section: Section::View,
         ..BASE
     },
@@ -149,6 +158,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('s')],
         action: Action::NextSort,
         hint: Some("sort"),
+        rank: 5,
         help: "sort by the next column",
         section: Section::View,
         ..BASE
@@ -164,6 +174,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('i')],
         action: Action::ToggleIdle,
         hint: Some("idle"),
+        rank: 3,
         help: "hide / show idle (Sleep) sessions",
         section: Section::View,
         ..BASE
@@ -172,6 +183,7 @@ const TABLE: &[Binding] = &[
         keys: &[Code(KeyCode::Tab)],
         action: Action::NextView,
         hint: Some("group"),
+        rank: 3,
         help: "view: sessions, by user, by host, by db",
         section: Section::View,
         ..BASE
@@ -180,6 +192,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('d')],
         action: Action::Diagnosis,
         hint: Some("diagnose"),
+        rank: 1,
         help: "diagnosis: causes, evidence, fixes",
         section: Section::View,
         ..BASE
@@ -188,14 +201,34 @@ const TABLE: &[Binding] = &[
         keys: &[Char('p'), Char(' ')],
         action: Action::Pause,
         hint: Some("pause"),
+        rank: 3,
         help: "pause / resume the view",
         section: Section::View,
         ..BASE
     },
     Binding {
+        keys: &[Char('-')],
+        also: &[Char('_')],
+        action: Action::IntervalDown,
+        hint: Some("interval"),
+        rank: 6,
+        help: "poll more often (250ms 500ms 1s 2s 5s 10s)",
+        section: Section::View,
+    },
+    Binding {
+        keys: &[Char('+')],
+        also: &[Char('=')],
+        action: Action::IntervalUp,
+        hint: Some("interval"),
+        rank: 6,
+        help: "poll less often",
+        section: Section::View,
+    },
+    Binding {
         keys: &[Char('k')],
         action: Action::KillConnection,
         hint: Some("kill"),
+        rank: 2,
         help: "KILL CONNECTION of the selected (or tagged) sessions",
         section: Section::Kill,
         ..BASE
@@ -225,6 +258,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('I')],
         action: Action::KillIdle,
         hint: Some("kill idle"),
+        rank: 2,
         help: "kill idle sessions past the idle threshold",
         section: Section::Kill,
         ..BASE
@@ -233,6 +267,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('L')],
         action: Action::KillLong,
         hint: Some("kill long"),
+        rank: 4,
         help: "KILL QUERY of statements past the long threshold",
         section: Section::Kill,
         ..BASE
@@ -241,6 +276,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('?')],
         action: Action::Help,
         hint: Some("help"),
+        rank: 1,
         help: "this help",
         section: Section::General,
         ..BASE
@@ -249,6 +285,7 @@ const TABLE: &[Binding] = &[
         keys: &[Char('q'), Ctrl('c')],
         action: Action::Quit,
         hint: Some("quit"),
+        rank: 1,
         help: "quit",
         section: Section::General,
         ..BASE
@@ -263,7 +300,7 @@ pub(super) const CTRL_C_QUITS: Binding = Binding {
 };
 
 /// Scrolling a dialog's text.
-const SCROLL: [Binding; 4] = [
+const SCROLL: [Binding; 6] = [
     Binding {
         keys: &[Code(KeyCode::Up)],
         action: Action::Up,
@@ -285,6 +322,20 @@ const SCROLL: [Binding; 4] = [
     Binding {
         keys: &[Code(KeyCode::PageDown)],
         action: Action::PageDown,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('g')],
+        also: &[Code(KeyCode::Home)],
+        action: Action::Top,
+        hint: Some("scroll"),
+        ..BASE
+    },
+    Binding {
+        keys: &[Char('G')],
+        also: &[Code(KeyCode::End)],
+        action: Action::Bottom,
         hint: Some("scroll"),
         ..BASE
     },
@@ -372,6 +423,8 @@ const DETAIL: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
     CTRL_C_QUITS,
 ];
@@ -382,6 +435,8 @@ const HELP: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
     CTRL_C_QUITS,
 ];
@@ -404,6 +459,8 @@ const DIAGNOSIS: &[Binding] = &[
     SCROLL[1],
     SCROLL[2],
     SCROLL[3],
+    SCROLL[4],
+    SCROLL[5],
     ESC_CLOSES,
     CTRL_C_QUITS,
 ];

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::command::{Down, Feed};
 use crate::findings::{self, Finding};
-use crate::history::{History, Sample};
-use crate::snapshot::{Session, Snapshot};
+use crate::history::{self, History, Sample};
+use crate::snapshot::{Counts, Session, Snapshot};
 use crate::thresholds::Thresholds;
 
 /// What the poller sent, and what is derived from it once per snapshot.
@@ -22,14 +22,20 @@ pub struct Data {
     /// The poller cannot reach the server.
     pub down: Option<Down>,
     pub history: History,
-    /// Findings of the newest snapshot, most severe first, held steady
+    /// Findings of the snapshot on screen, most severe first, held steady
     /// for a few seconds so a line does not jump while it is read.
     pub findings: Vec<Finding>,
     steady: findings::Steady,
+    /// Findings of the newest snapshot while paused (shown on resume).
+    pub pending_findings: Vec<Finding>,
+    /// Samples of `history` newer than the snapshot on screen (paused).
+    pub held: usize,
     /// Counters when conntop started, for "since start" figures.
     pub baseline: Option<Sample>,
     /// `Sleep` sessions in the shown snapshot (counted once per snapshot).
     pub sleeping: usize,
+    /// Every count of the shown snapshot (counted once per snapshot).
+    pub counts: Counts,
     /// The oldest open transaction in the shown snapshot, in ms.
     pub oldest_trx_ms: Option<u64>,
     /// The whole statement of the one session being looked at, read on
@@ -69,11 +75,15 @@ impl Data {
                 }
                 self.history.push(sample);
                 let fresh = findings::diagnose(&snap, &self.history, thresholds);
-                self.findings = self.steady.update(snap.taken_at, fresh);
+                let found = self.steady.update(snap.taken_at, fresh);
                 if self.paused {
+                    // The screen stays as it was: findings, chart and rates too.
+                    self.held = (self.held + 1).min(self.history.len());
+                    self.pending_findings = found;
                     self.pending = Some(snap);
                     None
                 } else {
+                    self.findings = found;
                     Some(snap)
                 }
             }
@@ -86,7 +96,8 @@ impl Data {
 
     /// Puts `snap` on screen with its per-snapshot counts.
     pub(super) fn show(&mut self, snap: Arc<Snapshot>) {
-        self.sleeping = snap.sessions.iter().filter(|s| s.is_sleeping()).count();
+        self.counts = snap.counts();
+        self.sleeping = usize::try_from(self.counts.sleeping).unwrap_or(usize::MAX);
         self.oldest_trx_ms = snap.sessions.iter().filter_map(|s| s.trx_age_ms).max();
         self.snapshot = Some(snap);
     }
@@ -95,10 +106,28 @@ impl Data {
     pub(super) fn toggle_pause(&mut self) -> Option<Arc<Snapshot>> {
         self.paused = !self.paused;
         if self.paused {
-            None
-        } else {
-            self.pending.take()
+            return None;
         }
+        self.held = 0;
+        let snap = self.pending.take()?;
+        self.findings = std::mem::take(&mut self.pending_findings);
+        Some(snap)
+    }
+
+    /// The samples up to the snapshot on screen, oldest first (while
+    /// paused, the newer ones wait).
+    pub fn shown_samples(&self) -> impl Iterator<Item = &Sample> {
+        let n = self.history.len().saturating_sub(self.held);
+        self.history.samples().iter().take(n)
+    }
+
+    /// The per-second rate of a counter at the snapshot on screen.
+    pub fn shown_rate(&self, counter: fn(&Sample) -> u64) -> Option<f64> {
+        let n = self.history.len().checked_sub(self.held)?;
+        let samples = self.history.samples();
+        let newer = samples.get(n.checked_sub(1)?)?;
+        let older = samples.get(n.checked_sub(2)?)?;
+        history::rate(older, newer, counter)
     }
 
     /// True when what is on screen is not live at `now`: the connection is
@@ -107,6 +136,10 @@ impl Data {
     pub fn is_stale(&self, now: SystemTime, interval: Duration) -> bool {
         if self.down.is_some() {
             return true;
+        }
+        // Paused on purpose: old, but not a sign of trouble.
+        if self.paused {
+            return false;
         }
         let limit = interval * 3 + Duration::from_secs(1);
         self.age(now).is_some_and(|age| age > limit)

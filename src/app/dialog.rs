@@ -5,9 +5,11 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::command::KillMode;
+use crate::filter::Filter;
 
 use super::keymap::{Action, Mode, OtherKeys};
-use super::preview::{Plan, PlanKind, step_threshold};
+use super::ladder;
+use super::preview::{Plan, PlanKind};
 use super::{App, Effect, Level};
 
 /// Longest filter text, in characters.
@@ -49,15 +51,38 @@ impl Dialog {
             Dialog::Diagnosis { .. } => Mode::Diagnosis,
         }
     }
+
+    /// The scroll offset of a dialog that scrolls.
+    pub fn scroll(&self) -> Option<u16> {
+        match self {
+            Dialog::Help { scroll }
+            | Dialog::Detail { scroll, .. }
+            | Dialog::Diagnosis { scroll } => Some(*scroll),
+            Dialog::Filter { .. } | Dialog::Confirm(_) => None,
+        }
+    }
+
+    /// Keeps the scroll offset at most `limit` (the end of the text).
+    pub(super) fn clamp_scroll(&mut self, limit: u16) {
+        match self {
+            Dialog::Help { scroll }
+            | Dialog::Detail { scroll, .. }
+            | Dialog::Diagnosis { scroll } => *scroll = (*scroll).min(limit),
+            Dialog::Filter { .. } | Dialog::Confirm(_) => {}
+        }
+    }
 }
 
 /// The new scroll offset for a scrolling action, `None` for other actions.
+/// Past the end is clamped after the update (the app knows the screen).
 fn scrolled(scroll: u16, action: Action) -> Option<u16> {
     match action {
         Action::Up => Some(scroll.saturating_sub(1)),
         Action::Down => Some(scroll.saturating_add(1)),
         Action::PageUp => Some(scroll.saturating_sub(DIALOG_PAGE)),
         Action::PageDown => Some(scroll.saturating_add(DIALOG_PAGE)),
+        Action::Top => Some(0),
+        Action::Bottom => Some(u16::MAX),
         _ => None,
     }
 }
@@ -117,25 +142,47 @@ impl App {
                     if input.chars().count() < FILTER_MAX {
                         input.push(c);
                     }
-                    self.table.filter = input.clone();
-                    self.refresh_rows();
+                    let input = input.clone();
+                    self.apply_filter(&input);
                 }
             }
         }
     }
 
+    /// Applies the typed filter when it parses; otherwise the table keeps
+    /// the previous one (the prompt shows why). True when applied.
+    fn apply_filter(&mut self, input: &str) -> bool {
+        if Filter::parse(input).is_err() {
+            return false;
+        }
+        if self.table.filter != input {
+            // A new set of rows: start at its top, as top(1) does.
+            self.table.cursor = 0;
+            self.table.selected = None;
+        }
+        self.table.filter = input.to_string();
+        self.refresh_rows();
+        true
+    }
+
     fn on_filter(&mut self, mut input: String, action: Action) {
         match action {
-            Action::ApplyFilter => self.table.filter = input,
-            Action::ClearInput => self.table.filter.clear(),
+            // Enter on an expression that does not parse keeps the prompt open.
+            Action::ApplyFilter if !self.apply_filter(&input) => {
+                self.dialog = Some(Dialog::Filter { input });
+            }
+            Action::ApplyFilter => {}
+            Action::ClearInput => {
+                self.table.filter.clear();
+                self.refresh_rows();
+            }
             Action::DeleteChar => {
                 input.pop();
-                self.table.filter = input.clone();
+                self.apply_filter(&input);
                 self.dialog = Some(Dialog::Filter { input });
             }
             _ => self.dialog = Some(Dialog::Filter { input }),
         }
-        self.refresh_rows();
     }
 
     fn on_confirm(&mut self, plan: Plan, action: Action) -> Vec<Effect> {
@@ -143,7 +190,8 @@ impl App {
             Action::Confirm => return self.confirm(plan),
             Action::Cancel => self.say(Level::Info, "cancelled: nothing killed"),
             Action::ThresholdUp | Action::ThresholdDown if plan.kind.has_threshold() => {
-                let threshold = step_threshold(plan.threshold, action == Action::ThresholdUp);
+                let rungs = ladder::rungs(plan.kind, self.configured_threshold(plan.kind));
+                let threshold = ladder::step(plan.threshold, action == Action::ThresholdUp, &rungs);
                 let plan = match self.plan(plan.kind, plan.mode, threshold) {
                     Ok(moved) => moved,
                     Err(why) => {

@@ -138,6 +138,7 @@ pub(super) const SERVER: &[Binding] = &[
         keys: &[Code(KeyCode::Esc)],
         action: Action::BackToFleet,
         hint: Some("fleet"),
+        rank: 1,
         help: "back to the fleet (first clears the table's filter, if any)",
         section: Section::View,
         ..BASE
@@ -146,6 +147,7 @@ pub(super) const SERVER: &[Binding] = &[
         keys: &[Char(']')],
         action: Action::NextServer,
         hint: Some("server"),
+        rank: 1,
         help: "the next server, in the fleet's order",
         section: Section::View,
         ..BASE
@@ -154,6 +156,7 @@ pub(super) const SERVER: &[Binding] = &[
         keys: &[Char('[')],
         action: Action::PrevServer,
         hint: Some("server"),
+        rank: 1,
         help: "the previous server",
         section: Section::View,
         ..BASE

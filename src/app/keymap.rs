@@ -82,6 +82,9 @@ pub struct Binding {
     pub action: Action,
     /// Short word for the footer and hint lines; `None` keeps it out of them.
     pub hint: Option<&'static str>,
+    /// The footer's priority for the hint (table bindings): when the footer
+    /// is short of room, the highest rank goes first, `1` stays longest.
+    pub rank: u8,
     /// What it does, for the help overlay (table bindings).
     pub help: &'static str,
     /// Help section (table bindings).
@@ -273,6 +276,38 @@ pub fn hints(mode: Mode, keep: impl Fn(Action) -> bool) -> Vec<(String, &'static
     out
 }
 
+/// A hint of the footer: the first key of each binding (neighbours with the
+/// same word share one: `-/+`), its word and its rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterHint {
+    pub keys: String,
+    pub word: &'static str,
+    pub rank: u8,
+}
+
+/// The footer hints of `mode`, in table order.
+pub fn footer_hints(mode: Mode) -> Vec<FooterHint> {
+    let mut out: Vec<FooterHint> = Vec::new();
+    for b in mode.bindings() {
+        let Some(word) = b.hint else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(h) if h.word == word => {
+                h.keys.push('/');
+                h.keys.push_str(b.first_key());
+                h.rank = h.rank.min(b.rank);
+            }
+            _ => out.push(FooterHint {
+                keys: b.first_key().to_string(),
+                word,
+                rank: b.rank,
+            }),
+        }
+    }
+    out
+}
+
 /// [`hints`] as one line: `y/Enter kill · n/Esc cancel`.
 pub fn hint_line(mode: Mode, keep: impl Fn(Action) -> bool) -> String {
     hints(mode, keep)
@@ -408,7 +443,7 @@ mod tests {
         );
         assert_eq!(
             hint_line(Mode::Detail, |_| true),
-            "k kill · x kill query · ↑/↓/PgUp/PgDn scroll · Esc close"
+            "k kill · x kill query · ↑/↓/PgUp/PgDn/g/G scroll · Esc close"
         );
         assert_eq!(
             hint_line(Mode::Filter, |a| a != Action::DeleteChar),

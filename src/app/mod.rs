@@ -12,6 +12,8 @@ pub mod data;
 pub mod dialog;
 mod fleet_bindings;
 pub mod keymap;
+pub mod ladder;
+pub mod pools;
 pub mod preview;
 pub mod progress;
 pub mod rows;
@@ -32,7 +34,7 @@ use crate::thresholds::Thresholds;
 pub use data::Data;
 pub use dialog::Dialog;
 pub use keymap::{Action, Mode};
-pub use preview::{Plan, PlanKind, step_threshold};
+pub use preview::{Plan, PlanKind};
 pub use progress::{KillRun, Kills};
 pub use table::{GroupOrder, TableView, View};
 
@@ -44,7 +46,8 @@ pub struct Options {
     /// sessions it may kill) comes from each snapshot.
     pub safety: Safety,
     /// The poll interval (validated against `poller::MIN_INTERVAL` by the
-    /// command line), to tell a stale snapshot from a live one.
+    /// command line), to tell a stale snapshot from a live one; `+`/`-`
+    /// change it while running ([`ladder::INTERVALS`]).
     pub interval: Duration,
     /// Colours on (off with `--no-color` / `NO_COLOR`).
     pub color: bool,
@@ -131,7 +134,7 @@ impl App {
             server: None,
             screen: DEFAULT_SCREEN,
         };
-        app.fit_table();
+        app.fit();
         app
     }
 
@@ -186,10 +189,56 @@ impl App {
         self.table.move_to(row, self.data.sessions());
     }
 
-    /// The table's height from the screen, and the cursor kept in view.
-    fn fit_table(&mut self) {
+    /// The terminal's area.
+    pub fn screen(&self) -> Rect {
+        self.screen
+    }
+
+    /// How far the open dialog's text scrolls on this screen (0 when it
+    /// fits or does not scroll).
+    pub fn scroll_limit(&self) -> u16 {
+        crate::ui::scroll_limit(self, self.screen)
+    }
+
+    /// The table's height from the screen, the cursor kept in view, and
+    /// the dialog's scrolling kept within its text.
+    fn fit(&mut self) {
         self.table.height = crate::ui::layout::table_rows(self.screen, self.data.findings.len());
         self.table.scroll_to_cursor();
+        let limit = self.scroll_limit();
+        if let Some(d) = self.dialog.as_mut() {
+            d.clamp_scroll(limit);
+        }
+    }
+
+    /// The threshold `I` or `L` starts from (`--idle-over`, `--query-over`).
+    fn configured_threshold(&self, kind: PlanKind) -> Duration {
+        match kind {
+            PlanKind::Long => self.opts.thresholds.query_over,
+            _ => self.opts.thresholds.idle_over,
+        }
+    }
+
+    /// `+`/`-` in the table: the next refresh interval, for the poller too.
+    fn step_interval(&mut self, up: bool) -> Vec<Effect> {
+        let next = ladder::step(self.opts.interval, up, &ladder::INTERVALS);
+        if next == self.opts.interval {
+            let end = if up { "longest" } else { "shortest" };
+            self.say(
+                Level::Info,
+                format!(
+                    "refresh every {}: the {end} step",
+                    crate::text::short_duration(next)
+                ),
+            );
+            return Vec::new();
+        }
+        self.opts.interval = next;
+        self.say(
+            Level::Info,
+            format!("refresh every {}", crate::text::short_duration(next)),
+        );
+        vec![Effect::Send(Command::SetInterval(next))]
     }
 
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
@@ -229,8 +278,9 @@ impl App {
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
             Some(action) if mode == Mode::Table => {
-                self.on_table_action(action);
-                self.read_statement()
+                let mut effects = self.on_table_action(action);
+                effects.extend(self.read_statement());
+                effects
             }
             Some(action) => self.on_dialog_action(action),
             None => {
@@ -241,7 +291,7 @@ impl App {
     }
 
     /// An action from the table's bindings.
-    fn on_table_action(&mut self, action: Action) {
+    fn on_table_action(&mut self, action: Action) -> Vec<Effect> {
         let (cursor, page) = (self.table.cursor, self.table.page());
         match action {
             Action::Up => self.move_to(cursor.saturating_sub(1)),
@@ -251,7 +301,8 @@ impl App {
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::NextSort | Action::ReverseSort => {
-                self.table.change_sort(action == Action::NextSort);
+                let visible = crate::ui::sessions::columns_for(self.screen.width);
+                self.table.change_sort(action == Action::NextSort, &visible);
                 self.refresh_rows();
             }
             Action::Filter => {
@@ -288,6 +339,9 @@ impl App {
                 if let Some(snap) = self.data.toggle_pause() {
                     self.apply_snapshot(snap);
                 }
+            }
+            Action::IntervalUp | Action::IntervalDown => {
+                return self.step_interval(action == Action::IntervalUp);
             }
             Action::Help => self.dialog = Some(Dialog::Help { scroll: 0 }),
             Action::NextView => {
@@ -338,6 +392,7 @@ impl App {
             // The fleet's, handled above the app.
             Action::OpenServer | Action::BackToFleet | Action::NextServer | Action::PrevServer => {}
         }
+        Vec::new()
     }
 }
 
@@ -388,6 +443,6 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
             Vec::new()
         }
     };
-    app.fit_table();
+    app.fit();
     effects
 }

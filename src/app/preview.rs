@@ -2,13 +2,14 @@
 //! with the ones the safety rules keep out. Built before any confirmation;
 //! nothing here sends anything.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::command::{Expect, KillMode, KillTarget};
 use crate::kill::{self, Safety, Selection};
 use crate::snapshot::Session;
 
 use super::keymap::{self, Action};
+use super::pools::{self, BusyPool};
 use super::{App, Dialog, Level, View};
 
 /// What a kill preview is about.
@@ -36,13 +37,19 @@ impl PlanKind {
 pub struct Plan {
     pub kind: PlanKind,
     pub mode: KillMode,
-    /// For `Idle`/`Long`: the threshold, moved along [`LADDER_SECS`].
+    /// For `Idle`/`Long`: the threshold, moved along the ladder
+    /// ([`super::ladder::rungs`]).
     pub threshold: Duration,
     pub targets: Vec<KillTarget>,
     /// `user@host` -> count, biggest first.
     pub groups: Vec<(String, usize)>,
     /// Chosen sessions the safety rules keep out, with why.
     pub refused: Vec<(u64, String)>,
+    /// Accounts that look like busy pools whose young idle sessions a
+    /// `KILL CONNECTION` would take (the preview warns).
+    pub pools: Vec<BusyPool>,
+    /// When the targets were read (the snapshot's time).
+    pub seen_at: SystemTime,
 }
 
 impl Plan {
@@ -73,6 +80,7 @@ pub fn build(
     sessions: &[Session],
     chosen: &[&Session],
     safety: &Safety,
+    seen_at: SystemTime,
 ) -> Result<Plan, String> {
     let mut refused = Vec::new();
     let targets = match kind {
@@ -109,6 +117,10 @@ pub fn build(
         ));
     }
     let groups = kill::group_by_account(&targets);
+    let pools = match mode {
+        KillMode::Connection => pools::busy_pools(sessions, &targets, safety.own_id),
+        KillMode::Query => Vec::new(),
+    };
     Ok(Plan {
         kind,
         mode,
@@ -116,6 +128,8 @@ pub fn build(
         targets,
         groups,
         refused,
+        pools,
+        seen_at,
     })
 }
 
@@ -142,7 +156,16 @@ impl App {
             PlanKind::Selected => self.selected_session().into_iter().collect(),
             PlanKind::Idle | PlanKind::Long => Vec::new(),
         };
-        build(kind, mode, threshold, sessions, &chosen, &self.opts.safety)
+        let seen_at = self.data.snapshot.as_ref().map_or(self.now, |s| s.taken_at);
+        build(
+            kind,
+            mode,
+            threshold,
+            sessions,
+            &chosen,
+            &self.opts.safety,
+            seen_at,
+        )
     }
 
     /// Opens the preview of a kill, or says why there is none.
@@ -176,20 +199,4 @@ impl App {
         }
         self.open_plan(kind, mode, Duration::ZERO);
     }
-}
-
-/// Threshold ladder of a preview.
-pub const LADDER_SECS: [u64; 17] = [
-    1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800,
-];
-
-/// The next rung of the threshold ladder up or down.
-pub fn step_threshold(current: Duration, up: bool) -> Duration {
-    let secs = current.as_secs();
-    let next = if up {
-        LADDER_SECS.iter().copied().find(|&s| s > secs)
-    } else {
-        LADDER_SECS.iter().rev().copied().find(|&s| s < secs)
-    };
-    Duration::from_secs(next.unwrap_or(secs.max(1)))
 }

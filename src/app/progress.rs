@@ -49,6 +49,7 @@ impl Kills {
             request,
             mode: plan.mode,
             targets: plan.targets,
+            seen_at: plan.seen_at,
             why,
         }
     }

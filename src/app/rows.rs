@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::filter::Filter;
 use crate::snapshot::Session;
 
 /// A column of the sessions table.
@@ -75,14 +76,17 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     n.is_empty() || h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-/// Does the session match the filter text (user, host, db, command, state, query)?
+/// The filter expression of `text` (see [`crate::filter`]). The prompt only
+/// applies text that parses; text set otherwise that does not parse is
+/// searched for as one plain word, as the filter used to be.
+pub fn filter_of(text: &str) -> Filter {
+    Filter::parse(text).unwrap_or_else(|_| Filter::word(text))
+}
+
+/// Does the session pass the filter expression `filter`? Parses it each
+/// call: for many sessions, parse once with [`filter_of`].
 pub fn matches(s: &Session, filter: &str) -> bool {
-    contains_ci(&s.user, filter)
-        || contains_ci(&s.host, filter)
-        || s.db.as_deref().is_some_and(|d| contains_ci(d, filter))
-        || contains_ci(&s.command, filter)
-        || contains_ci(&s.state, filter)
-        || s.info.as_deref().is_some_and(|q| contains_ci(q, filter))
+    filter_of(filter).matches(s)
 }
 
 fn compare(a: &Session, b: &Session, column: Column) -> Ordering {
@@ -100,10 +104,11 @@ fn compare(a: &Session, b: &Session, column: Column) -> Ordering {
 
 /// Indices into `sessions` of the rows to show, filtered and sorted (ties by id).
 pub fn visible_rows(sessions: &[Session], filter: &str, hide_idle: bool, sort: Sort) -> Vec<usize> {
+    let filter = filter_of(filter);
     let mut rows: Vec<usize> = sessions
         .iter()
         .enumerate()
-        .filter(|(_, s)| !(hide_idle && s.is_sleeping()) && matches(s, filter))
+        .filter(|(_, s)| !(hide_idle && s.is_sleeping()) && filter.matches(s))
         .map(|(i, _)| i)
         .collect();
     rows.sort_unstable_by(|&a, &b| {
@@ -150,8 +155,24 @@ mod tests {
         assert_eq!(visible_rows(&list, "orders", false, by_id), vec![1]);
         assert_eq!(visible_rows(&list, "APP", false, by_id), vec![0, 2]);
         assert_eq!(visible_rows(&list, "", true, by_id), vec![1]);
+        assert_eq!(visible_rows(&list, "user:app", false, by_id), vec![0, 2]);
+        assert_eq!(visible_rows(&list, "!user:app", false, by_id), vec![1]);
+        assert_eq!(
+            visible_rows(&list, "time>15s cmd:sleep", false, by_id),
+            vec![2]
+        );
         assert!(contains_ci("abc", ""));
         assert!(!contains_ci("ab", "abc"));
+    }
+
+    #[test]
+    fn text_that_does_not_parse_is_one_word() {
+        let mut odd = s(1, "app", "Query", 1, Some("SELECT 1 -- user: x"));
+        assert!(matches(&odd, "user: x"), "the old substring search");
+        assert!(matches(&odd, "user:app"));
+        assert!(!matches(&odd, "user:ap"));
+        odd.user = "web".into();
+        assert!(!matches(&odd, "user:app"));
     }
 
     #[test]

@@ -122,6 +122,13 @@ impl TableView {
                     rows.retain(|&i| by.key_of(&sessions[i]) == key);
                 }
                 self.rows = rows;
+                // A tag acts on what is shown: a tagged session that left
+                // the view (went idle under `i`, filtered out, gone) is
+                // untagged, so `k` never takes rows the user cannot see.
+                if !self.tags.is_empty() {
+                    let shown: BTreeSet<u64> = self.rows.iter().map(|&i| sessions[i].id).collect();
+                    self.tags.retain(|id| shown.contains(id));
+                }
                 let pos = self
                     .selected
                     .and_then(|id| self.rows.iter().position(|&i| sessions[i].id == id));
@@ -132,9 +139,10 @@ impl TableView {
                 self.selected = self.rows.get(self.cursor).map(|&i| sessions[i].id);
             }
             View::Groups(by) => {
-                let shown = sessions.iter().filter(|s| {
-                    !(self.hide_idle && s.is_sleeping()) && rows::matches(s, &self.filter)
-                });
+                let filter = rows::filter_of(&self.filter);
+                let shown = sessions
+                    .iter()
+                    .filter(|s| !(self.hide_idle && s.is_sleeping()) && filter.matches(s));
                 let mut g = groups::group(shown, by, max_connections);
                 groups::sort_groups(&mut g, self.group_sort.by, self.group_sort.descending);
                 self.groups = g;
@@ -164,11 +172,19 @@ impl TableView {
         }
     }
 
-    /// `s` (next column) or `S` (reverse) in the current view.
-    pub(super) fn change_sort(&mut self, next: bool) {
+    /// `s` (next column among the `visible` ones) or `S` (reverse) in the
+    /// current view.
+    pub(super) fn change_sort(&mut self, next: bool, visible: &[Column]) {
         match self.view {
             View::Sessions if next => {
-                self.sort.column = self.sort.column.next();
+                let mut column = self.sort.column.next();
+                for _ in 0..Column::ALL.len() {
+                    if visible.contains(&column) {
+                        break;
+                    }
+                    column = column.next();
+                }
+                self.sort.column = column;
                 // Numbers read best largest first, text A to Z.
                 self.sort.descending = self.sort.column == Column::Time;
             }

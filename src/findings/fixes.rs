@@ -199,7 +199,7 @@ impl WaitTimeout {
         let idle_ms = millis(t.idle_over);
         let leaked = |user: &str| leaks.iter().any(|l| l.user == user);
         let mut per_pair: HashMap<(&str, &str), (usize, u64)> = HashMap::new();
-        for s in snap.sessions.iter().filter(|s| !s.is_system()) {
+        for s in snap.sessions.iter().filter(|s| s.holds_slot()) {
             let pooled_idle = s.is_sleeping()
                 && s.trx_age_ms.is_none()
                 && !(leaked(&s.user) && leak::is_stale(s, idle_ms));

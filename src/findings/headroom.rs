@@ -30,7 +30,9 @@ pub(super) enum Cause {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Headroom {
     pub cause: Cause,
+    /// `Threads_connected` ([`crate::snapshot::Counts::connected`]).
     pub connected: u64,
+    /// Client sessions running a statement ([`crate::snapshot::Counts::running`]).
     pub running: u64,
     /// max_connections (0 when unknown).
     pub max: u64,
@@ -77,7 +79,7 @@ pub(super) fn detect(
     Some(Headroom {
         cause,
         connected: st.threads_connected,
-        running: st.threads_running,
+        running: snap.counts().running,
         max,
         max_used: st.max_used_connections,
         usage,

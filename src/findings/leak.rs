@@ -14,7 +14,7 @@ use crate::thresholds::Thresholds;
 
 /// An account with at least this many leaked sessions leaks...
 pub(super) const LEAK_MIN_SESSIONS: usize = 10;
-/// ...or with this share of the used (non-system) slots...
+/// ...or with this share of the used slots (`Threads_connected`)...
 pub(super) const LEAK_MIN_SHARE: f64 = 0.25;
 /// ...provided there are at least this many (3 idle sessions of 4 are no leak).
 pub(super) const LEAK_SHARE_FLOOR: usize = 3;
@@ -38,7 +38,8 @@ pub(super) struct Leak<'a> {
     pub oldest_ms: u64,
     /// Leaked sessions per client host, most first.
     pub hosts: Vec<(&'a str, usize)>,
-    /// Client (non-system) sessions on the server.
+    /// Slots in use: `Threads_connected`, the gauge's number
+    /// ([`crate::snapshot::Counts::connected`]).
     pub used: usize,
     /// Client sessions asleep past the threshold, any account, in a
     /// transaction or not: what the `I` preview lists (before the ignore rules).
@@ -76,11 +77,10 @@ struct Account<'a> {
 /// The leaking accounts, the biggest leak first.
 pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Vec<Leak<'a>> {
     let idle_ms = millis(t.idle_over);
-    let mut used = 0usize;
+    let used = usize::try_from(snap.counts().connected).unwrap_or(usize::MAX);
     let (mut idle_all, mut idle_all_in_trx) = (0usize, 0usize);
     let mut accounts: HashMap<&str, Account> = HashMap::new();
-    for s in snap.sessions.iter().filter(|s| !s.is_system()) {
-        used += 1;
+    for s in snap.sessions.iter().filter(|s| s.holds_slot()) {
         let acc = accounts.entry(s.user.as_str()).or_default();
         acc.total += 1;
         if !s.is_sleeping() {

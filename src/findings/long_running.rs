@@ -3,7 +3,7 @@
 
 use super::Severity;
 use super::fixes::StatementTimeout;
-use crate::snapshot::{Flavor, Session, Snapshot, millis};
+use crate::snapshot::{Activity, Flavor, Session, Snapshot, millis};
 use crate::thresholds::Thresholds;
 
 /// Long-running sessions holding this share of max_connections are critical.
@@ -34,10 +34,10 @@ pub(super) struct LongRunning<'a> {
 pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Option<LongRunning<'a>> {
     let threshold_ms = millis(t.query_over);
     let max = snap.variables.max_connections;
-    let clients = || snap.sessions.iter().filter(|s| !s.is_system());
+    let clients = || snap.sessions.iter().filter(|s| s.holds_slot());
 
     let mut statements: Vec<&Session> = clients()
-        .filter(|s| !s.is_sleeping() && s.time_ms >= threshold_ms)
+        .filter(|s| s.activity() == Activity::Running && s.time_ms >= threshold_ms)
         .collect();
     statements.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.id.cmp(&b.id)));
     let mut idle_trx: Vec<&Session> = clients()

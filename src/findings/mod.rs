@@ -165,6 +165,32 @@ pub struct Finding {
     subject: String,
 }
 
+impl Finding {
+    /// What the finding is about, stable from one snapshot to the next (the
+    /// account of a leak; empty for the kinds found once per server).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// A finding with no evidence or fix, for tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn new_for_test(
+        kind: FindingKind,
+        severity: Severity,
+        title: &str,
+        subject: &str,
+    ) -> Finding {
+        Finding {
+            kind,
+            severity,
+            title: title.to_string(),
+            evidence: Vec::new(),
+            fix: Vec::new(),
+            subject: subject.to_string(),
+        }
+    }
+}
+
 /// Runs every rule; most severe first, then in the order leak, headroom,
 /// long_running, pool, spike, timeouts. `history` must end with the sample
 /// of `snap`; rules that need history stay silent without enough of it.

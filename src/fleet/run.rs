@@ -13,17 +13,82 @@ use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as TermEvent, KeyEventKind};
 use signal_hook::consts::SIGTSTP;
 
+use crate::app::Options;
+use crate::audit::AuditLog;
+use crate::cli::Cli;
+use crate::modes::{self, Failure};
+use crate::poller::PollerConfig;
+use crate::thresholds::Thresholds;
 use crate::tui::{self, Input};
 use crate::ui;
 
 use super::source::FleetSource;
 use super::state::{self, Fleet, FleetEffect, FleetEvent};
+use super::targets::Target;
 
 /// Shortest time between two draws that only feeds asked for.
 pub const FEED_REDRAW: Duration = Duration::from_millis(250);
 
 /// The clock ticks (staleness, messages) at least this often.
 const TICK_EVERY: Duration = Duration::from_secs(1);
+
+/// The fleet dashboard: one poller per server (each connects on its own
+/// thread, so the screen appears at once whatever the servers do).
+pub fn dashboard(cli: &Cli, targets: Vec<Target>) -> Result<(), Failure> {
+    if !cli.alerts.on_alert.is_empty() {
+        return Err(Failure(
+            "--on-alert watches one server: run one conntop per server, or conntop check per server"
+                .to_string(),
+        ));
+    }
+    let safety = modes::safety(cli);
+    // One audit log, opened (and its warnings shown) once; the first
+    // poller takes it, each of the others appends through a handle of its own.
+    let mut first = if safety.read_only {
+        None
+    } else {
+        Some(modes::audit_log(cli)?)
+    };
+    let path = first.as_ref().map(|log| log.path().to_path_buf());
+    let mut configs = Vec::with_capacity(targets.len());
+    for t in &targets {
+        let audit = match (first.take(), &path) {
+            (Some(log), _) => Some(log),
+            (None, Some(path)) => Some(AuditLog::open(path).map_err(|e| {
+                Failure(format!("cannot open the audit log {}: {e}", path.display()))
+            })?),
+            (None, None) => None,
+        };
+        configs.push(PollerConfig {
+            interval: cli.dashboard.interval,
+            attempts: modes::attempts(&t.opts),
+            endpoint: t.opts.endpoint(),
+            kill_method: cli.safety.kill_method.into(),
+            safety: safety.clone(),
+            audit,
+        });
+    }
+    let defaults = Thresholds::default();
+    let mut fleet = Fleet::new(
+        targets.into_iter().map(|t| t.name).collect(),
+        &Options {
+            thresholds: modes::thresholds(cli, defaults.idle_over, defaults.query_over),
+            safety,
+            interval: cli.dashboard.interval,
+            color: modes::colors(cli),
+        },
+    );
+    // `--filter`: every server's table starts with it.
+    if let Some(filter) = &cli.dashboard.filter {
+        for m in &mut fleet.members {
+            m.app.table.filter = filter.as_str().to_string();
+        }
+    }
+    let source = FleetSource::spawn(configs);
+    let result = run(fleet, &source);
+    source.stop();
+    result.map_err(Failure::from)
+}
 
 /// Runs the fleet until the user quits or a signal arrives.
 pub fn run(mut fleet: Fleet, source: &FleetSource) -> io::Result<()> {

@@ -356,6 +356,9 @@ impl Fleet {
             Some(Action::Down) => scroll.saturating_add(1),
             Some(Action::PageUp) => scroll.saturating_sub(HELP_PAGE),
             Some(Action::PageDown) => scroll.saturating_add(HELP_PAGE),
+            Some(Action::Top) => 0,
+            // Clamped to the box when drawn.
+            Some(Action::Bottom) => u16::MAX / 2,
             // Esc, and any other key (`OtherKeys::Close`).
             _ => {
                 self.dialog = None;

@@ -5,6 +5,7 @@
 //! tested without either.
 
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
 
 use crate::audit::{AuditRecord, AuditSink};
 use crate::command::{KillMethod, KillMode, KillOutcome, KillTally, KillTarget};
@@ -46,6 +47,9 @@ pub struct Batch<'a> {
     pub why: &'a str,
     /// Server endpoint, for the audit log.
     pub server: &'a str,
+    /// When the targets were read: sessions confirmed by themselves must
+    /// have aged by the time since ([`recheck`]).
+    pub seen_at: SystemTime,
 }
 
 /// The end of a batch.
@@ -132,6 +136,10 @@ impl Run<'_, '_, '_, '_> {
                     return;
                 }
             };
+            // A clock that went back counts as no time passed.
+            let elapsed = SystemTime::now()
+                .duration_since(self.batch.seen_at)
+                .unwrap_or(Duration::ZERO);
             for t in chunk {
                 let now = current.get(&t.session.id);
                 // The audit log records the session as re-read just before
@@ -142,7 +150,7 @@ impl Run<'_, '_, '_, '_> {
                     ..s.clone()
                 });
                 let row = reread.as_ref().unwrap_or(&t.session);
-                let outcome = match recheck(t, now, self.batch.mode, safety) {
+                let outcome = match recheck(t, now, self.batch.mode, safety, elapsed) {
                     Err(why) => KillOutcome::Skipped(why),
                     Ok(()) if self.batch.dry_run => KillOutcome::WouldKill,
                     Ok(()) => {
@@ -352,6 +360,7 @@ mod tests {
             dry_run: false,
             why: "test",
             server: "fake:3306",
+            seen_at: SystemTime::now(),
         }
     }
 

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::command::{Expect, KillMode, KillTally, KillTarget};
-use crate::snapshot::{Privileges, Session, millis};
+use crate::snapshot::{Activity, Privileges, Session, millis};
 
 /// A user or host pattern: shell-style `*` and `?`, matched against the whole value.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +181,11 @@ pub fn meets(s: &Session, expect: Expect) -> bool {
     match expect {
         Expect::Same => true,
         Expect::IdleAtLeast { min } => s.is_sleeping() && s.time_ms >= millis(min),
-        Expect::RunningAtLeast { min } => !s.is_sleeping() && s.time_ms >= millis(min),
+        // The same "running" as the header's and the long_running finding's:
+        // a login in progress or a session being killed is not a statement.
+        Expect::RunningAtLeast { min } => {
+            s.activity() == Activity::Running && s.time_ms >= millis(min)
+        }
     }
 }
 
@@ -247,22 +251,34 @@ pub fn group_by_account(targets: &[KillTarget]) -> Vec<(String, usize)> {
 /// not started again (its time did not go back). For `KILL CONNECTION`: the
 /// same command, not started again (an idle session that ran anything since,
 /// say opened a transaction, has its idle time reset).
-pub fn unchanged(then: &Session, now: &Session, mode: KillMode) -> bool {
+///
+/// "Not started again" is judged by the clock: `now` was read `elapsed`
+/// after `then`, so the same statement (or idle spell) has aged by about
+/// that much. One that aged less started after `then` was read, even with
+/// the same text (a report that runs the same query again and again).
+/// [`RECHECK_SLACK`] covers the processlist's whole-second times.
+pub fn unchanged(then: &Session, now: &Session, mode: KillMode, elapsed: Duration) -> bool {
     let same = match mode {
         KillMode::Query => now.info == then.info,
         KillMode::Connection => now.command == then.command,
     };
-    same && now.time_ms >= then.time_ms
+    let expected = then.time_ms.saturating_add(millis(elapsed));
+    same && now.time_ms.saturating_add(millis(RECHECK_SLACK)) >= expected
 }
 
-/// The re-check: `Ok` when `now` (the session as just re-read) is still the
-/// session the user confirmed for a `mode` kill and still meets the
-/// expectation.
+/// How much less than the time passed a confirmed session may have aged
+/// (the processlist gives whole seconds, read twice).
+pub const RECHECK_SLACK: Duration = Duration::from_secs(2);
+
+/// The re-check: `Ok` when `now` (the session as just re-read, `elapsed`
+/// after the target was) is still the session the user confirmed for a
+/// `mode` kill and still meets the expectation.
 pub fn recheck(
     target: &KillTarget,
     now: Option<&Session>,
     mode: KillMode,
     safety: &Safety,
+    elapsed: Duration,
 ) -> Result<(), SkipReason> {
     let then = &target.session;
     let Some(now) = now else {
@@ -277,7 +293,7 @@ pub fn recheck(
     if let Some(why) = safety.refuses(now) {
         return Err(SkipReason::Refused(why));
     }
-    if target.expect == Expect::Same && !unchanged(then, now, mode) {
+    if target.expect == Expect::Same && !unchanged(then, now, mode, elapsed) {
         return Err(SkipReason::ChangedSinceConfirmed);
     }
     if !meets(now, target.expect) {
@@ -419,27 +435,78 @@ mod tests {
             time_ms: 4000,
             ..first.clone()
         };
-        assert_eq!(recheck(&target, Some(&still), q, &safety), Ok(()));
+        assert_eq!(
+            recheck(&target, Some(&still), q, &safety, Duration::ZERO),
+            Ok(())
+        );
         // Another statement by the time `y` was pressed.
         let second = with_info(
             s(5, "app", "Query", 0),
             "SELECT SLEEP(8) /* SECOND critical statement */",
         );
-        let why = recheck(&target, Some(&second), q, &safety).unwrap_err();
+        let why = recheck(&target, Some(&second), q, &safety, Duration::ZERO).unwrap_err();
         assert_eq!(why, SkipReason::ChangedSinceConfirmed);
         assert_eq!(why.to_string(), "changed since you confirmed");
-        // The same text run again: its time went back.
+        // The same text run again: its time went back (read 1 s later).
         let again = Session {
             time_ms: 1000,
             ..first.clone()
         };
         assert_eq!(
-            recheck(&target, Some(&again), q, &safety),
+            recheck(&target, Some(&again), q, &safety, Duration::from_secs(1)),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // Finished: idle now, no statement.
         assert_eq!(
-            recheck(&target, Some(&s(5, "app", "Sleep", 0)), q, &safety),
+            recheck(
+                &target,
+                Some(&s(5, "app", "Sleep", 0)),
+                q,
+                &safety,
+                Duration::ZERO
+            ),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+    }
+
+    /// A report that runs the same statement again and again: the text is
+    /// the same, but the one running now started after the confirmed one
+    /// was read, so it has not aged by the time passed.
+    #[test]
+    fn x_refuses_the_same_text_started_again_after_confirming() {
+        let safety = Safety::default();
+        let report = with_info(s(5, "app", "Query", 5), "SELECT * FROM big_report");
+        let target = KillTarget {
+            session: report.clone(),
+            expect: Expect::Same,
+        };
+        let q = KillMode::Query;
+        let elapsed = Duration::from_secs(7);
+        // The confirmed run, 7 s on: 12 s old.
+        let same_run = Session {
+            time_ms: 12_000,
+            ..report.clone()
+        };
+        assert_eq!(
+            recheck(&target, Some(&same_run), q, &safety, elapsed),
+            Ok(())
+        );
+        // Whole seconds, read twice: a little less is still the same run.
+        let rounded = Session {
+            time_ms: 10_000,
+            ..report.clone()
+        };
+        assert_eq!(
+            recheck(&target, Some(&rounded), q, &safety, elapsed),
+            Ok(())
+        );
+        // A new run that started 1 s after the preview: 6 s old, not 12.
+        let new_run = Session {
+            time_ms: 6_000,
+            ..report
+        };
+        assert_eq!(
+            recheck(&target, Some(&new_run), q, &safety, elapsed),
             Err(SkipReason::ChangedSinceConfirmed)
         );
     }
@@ -452,17 +519,35 @@ mod tests {
             expect: Expect::Same,
         };
         assert_eq!(
-            recheck(&target, Some(&s(6, "app", "Sleep", 12)), C, &safety),
+            recheck(
+                &target,
+                Some(&s(6, "app", "Sleep", 12)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Ok(())
         );
         assert_eq!(
-            recheck(&target, Some(&s(6, "app", "Query", 0)), C, &safety),
+            recheck(
+                &target,
+                Some(&s(6, "app", "Query", 0)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // Idle again after a statement (say BEGIN; UPDATE ...): a
         // transaction may be open now, and the idle time was reset.
         assert_eq!(
-            recheck(&target, Some(&s(6, "app", "Sleep", 1)), C, &safety),
+            recheck(
+                &target,
+                Some(&s(6, "app", "Sleep", 1)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // A busy session confirmed for `k` may change its statement.
@@ -471,7 +556,10 @@ mod tests {
             expect: Expect::Same,
         };
         let other = with_info(s(7, "app", "Query", 31), "SELECT 2");
-        assert_eq!(recheck(&busy, Some(&other), C, &safety), Ok(()));
+        assert_eq!(
+            recheck(&busy, Some(&other), C, &safety, Duration::ZERO),
+            Ok(())
+        );
     }
 
     #[test]
@@ -553,19 +641,48 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(&idle, Some(&s(1, "app", "Sleep", 401)), C, &safety),
+            recheck(
+                &idle,
+                Some(&s(1, "app", "Sleep", 401)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Ok(())
         );
-        assert_eq!(recheck(&idle, None, C, &safety), Err(SkipReason::Gone));
-        let busy = recheck(&idle, Some(&s(1, "app", "Query", 0)), C, &safety).unwrap_err();
+        assert_eq!(
+            recheck(&idle, None, C, &safety, Duration::ZERO),
+            Err(SkipReason::Gone)
+        );
+        let busy = recheck(
+            &idle,
+            Some(&s(1, "app", "Query", 0)),
+            C,
+            &safety,
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(busy.to_string(), "busy now (Query)");
         // Went busy and back to sleep: idle time restarted below the threshold.
         assert_eq!(
-            recheck(&idle, Some(&s(1, "app", "Sleep", 2)), C, &safety),
+            recheck(
+                &idle,
+                Some(&s(1, "app", "Sleep", 2)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Err(SkipReason::ChangedSincePreview)
         );
         // The id was reused by another account.
-        let reused = recheck(&idle, Some(&s(1, "other", "Sleep", 900)), C, &safety).unwrap_err();
+        let reused = recheck(
+            &idle,
+            Some(&s(1, "other", "Sleep", 900)),
+            C,
+            &safety,
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(reused.to_string(), "id now belongs to other@10.0.0.1:4000");
         let long = KillTarget {
             session: s(3, "app", "Query", 90),
@@ -574,11 +691,23 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(&long, Some(&s(3, "app", "Sleep", 1)), C, &safety),
+            recheck(
+                &long,
+                Some(&s(3, "app", "Sleep", 1)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Err(SkipReason::QueryFinished)
         );
         assert_eq!(
-            recheck(&long, Some(&s(3, "app", "Query", 95)), C, &safety),
+            recheck(
+                &long,
+                Some(&s(3, "app", "Query", 95)),
+                C,
+                &safety,
+                Duration::ZERO
+            ),
             Ok(())
         );
         // Our own connection, re-read: refused by the rules.
@@ -591,6 +720,7 @@ mod tests {
             Some(&s(9, "me", "Query", 0)),
             C,
             &safety.connected(9, &Privileges::default()),
+            Duration::ZERO,
         )
         .unwrap_err();
         assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));

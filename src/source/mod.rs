@@ -8,6 +8,16 @@
 //!    variables, as one `UNION ALL` statement;
 //! 2. the processlist.
 //!
+//! Status source, measured the same way (`benches/status_cost.rs`): MariaDB
+//! answers any *global* status query by first summing every connection's
+//! counters, so at 2,000 sessions the global status statement cost the server
+//! as much as the processlist (a tick: 1.9x a bare `SHOW PROCESSLIST`). The
+//! counters conntop shows are server-wide, and the session scope shows them
+//! without that sum; only `Threads_running` is the sum's own count, so it is
+//! counted from the processlist (threads not in `Sleep`). With the PROCESS
+//! privilege (the processlist then lists every thread) MariaDB gets
+//! [`StatusSql::Session`]: a tick costs 1.2x a bare `SHOW PROCESSLIST`.
+//!
 //! Processlist source, measured with `SET profiling = 1` on MariaDB 10.11 with
 //! 2,000 idle sessions: `SHOW FULL PROCESSLIST` costs the server 2.5-4 ms,
 //! `information_schema.PROCESSLIST` 5-6 ms (its `TIME_MS` column is the only
@@ -41,7 +51,7 @@ use mysql::{Conn, Opts, Value};
 
 use crate::command::{KillMethod, KillMode};
 use crate::snapshot::{
-    MAX_INFO_BYTES, Privileges, ServerInfo, Session, Snapshot, Variables, millis,
+    Flavor, MAX_INFO_BYTES, Privileges, ServerInfo, Session, Snapshot, Variables, millis,
 };
 
 /// How often the variables are re-read (they rarely change).
@@ -158,7 +168,7 @@ impl Source {
         Ok(Source {
             conn,
             processlist: ProcesslistSql::for_server(&server),
-            status_sql: StatusSql::Tables,
+            status_sql: StatusSql::for_server(&server, &privileges),
             server,
             own_id,
             privileges,
@@ -189,7 +199,9 @@ impl Source {
 
     /// One tick: two statements (status [+ variables] + transactions, then
     /// the processlist). Falls back quietly when a source is not available
-    /// (no INNODB_TRX privilege, performance schema off).
+    /// (no INNODB_TRX privilege, performance schema off). With
+    /// [`StatusSql::Session`], `Threads_running` is counted from the
+    /// processlist.
     pub fn poll(&mut self) -> Result<Snapshot, SourceError> {
         let started = Instant::now();
         let with_vars = self
@@ -197,22 +209,16 @@ impl Source {
             .is_none_or(|at| at.elapsed() >= VARIABLES_EVERY);
         let with_trx = self.with_trx && self.trx_at.is_none_or(|at| at.elapsed() >= TRX_EVERY);
         let mut statements = 0;
-        let status = match self.read_status(with_vars, with_trx, &mut statements) {
-            Ok(s) => s,
-            Err(SourceError::Server { .. })
-                if self.server.flavor == crate::snapshot::Flavor::MySql
-                    && self.status_sql == StatusSql::Tables =>
-            {
-                // performance_schema = OFF: its status tables are missing.
-                self.status_sql = StatusSql::Show;
-                self.read_status(with_vars, with_trx, &mut statements)?
+        let status = loop {
+            match self.read_status(with_vars, with_trx && self.with_trx, &mut statements) {
+                Ok(s) => break s,
+                Err(e @ SourceError::Server { .. }) => {
+                    if !self.fall_back(with_trx) {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
             }
-            Err(SourceError::Server { .. }) if with_trx => {
-                // No PROCESS privilege for INNODB_TRX (or no InnoDB): drop it.
-                self.with_trx = false;
-                self.read_status(with_vars, false, &mut statements)?
-            }
-            Err(e) => return Err(e),
         };
         if with_trx && self.with_trx {
             self.trx_ages = status.trx_age_ms.clone();
@@ -235,6 +241,11 @@ impl Source {
             Err(e) => return Err(e),
         };
         statements += 1;
+        let mut counters = status.status;
+        if self.status_sql == StatusSql::Session {
+            // What MariaDB's global sum counts: threads not in `Sleep`, ours included.
+            counters.threads_running = sessions.iter().filter(|s| !s.is_sleeping()).count() as u64;
+        }
         sessions.retain(|s| s.id != self.own_id);
         for s in &mut sessions {
             s.trx_age_ms = self
@@ -248,7 +259,7 @@ impl Source {
             taken_at: SystemTime::now(),
             server: self.server.clone(),
             variables: self.variables.clone(),
-            status: status.status,
+            status: counters,
             sessions,
             own_id: self.own_id,
             privileges: self.privileges.clone(),
@@ -256,6 +267,22 @@ impl Source {
             statements,
             endpoint: self.endpoint.clone(),
         })
+    }
+
+    /// After the status statement failed on the server: the next cheaper
+    /// source to try, if any. Session status falls back to the global table;
+    /// MySQL without the performance schema to `SHOW`; then `INNODB_TRX` is
+    /// dropped (no PROCESS privilege, or no InnoDB).
+    fn fall_back(&mut self, with_trx: bool) -> bool {
+        match self.status_sql {
+            StatusSql::Session => self.status_sql = StatusSql::Tables,
+            StatusSql::Tables if self.server.flavor == Flavor::MySql => {
+                self.status_sql = StatusSql::Show;
+            }
+            _ if with_trx && self.with_trx => self.with_trx = false,
+            _ => return false,
+        }
+        true
     }
 
     /// Reads status, variables and transaction ages as [`Self::status_sql`]
@@ -268,8 +295,12 @@ impl Source {
     ) -> Result<StatusRows, SourceError> {
         let mut rows: Vec<(String, Value, Value)> = Vec::new();
         match self.status_sql {
-            StatusSql::Tables => {
-                let sql = status_sql(self.server.flavor, with_vars, with_trx);
+            StatusSql::Tables | StatusSql::Session => {
+                let sql = if self.status_sql == StatusSql::Session {
+                    session_status_sql(with_vars, with_trx)
+                } else {
+                    status_sql(self.server.flavor, with_vars, with_trx)
+                };
                 *statements += 1;
                 let got: Vec<(Value, Value, Value)> =
                     self.conn.query(sql).map_err(|e| classify(&e, true))?;
@@ -513,6 +544,32 @@ mod tests {
         assert!(y.contains("performance_schema.global_status"));
         assert!(!y.contains("global_variables"));
         assert!(!y.contains("INNODB_TRX"));
+    }
+
+    #[test]
+    fn mariadb_reads_server_wide_counters_from_the_session_scope() {
+        let maria = ServerInfo::from_version("10.11.6-MariaDB");
+        let process = Privileges {
+            process: true,
+            ..Privileges::default()
+        };
+        assert_eq!(StatusSql::for_server(&maria, &process), StatusSql::Session);
+        // Without PROCESS the processlist shows our own sessions only, so
+        // Threads_running cannot be counted from it: the global sum it is.
+        assert_eq!(
+            StatusSql::for_server(&maria, &Privileges::default()),
+            StatusSql::Tables
+        );
+        let mysql = ServerInfo::from_version("8.0.36");
+        assert_eq!(StatusSql::for_server(&mysql, &process), StatusSql::Tables);
+        let sql = session_status_sql(true, true);
+        assert!(sql.contains("FROM information_schema.SESSION_STATUS WHERE"));
+        assert!(sql.contains("'Threads_connected'"));
+        assert!(sql.contains("'Connection_errors_max_connections'"));
+        assert!(!sql.contains("Threads_running"), "summed: {sql}");
+        assert!(sql.contains("information_schema.GLOBAL_VARIABLES"));
+        assert!(sql.contains("INNODB_TRX"));
+        assert!(!session_status_sql(false, false).contains("UNION"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! status/variables/transactions statement (or its SHOW fallback), KILL.
 
 use crate::command::{KillMethod, KillMode};
-use crate::snapshot::{ServerInfo, Status, Variables};
+use crate::snapshot::{Privileges, ServerInfo, Status, Variables};
 
 /// Which statement reads the sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,9 @@ pub(crate) fn quoted_names<T>(table: &[(&str, T)]) -> String {
 /// The first statement of a tick: status rows tagged `S`, variable rows `V`
 /// (when `with_variables`), open-transaction ages in seconds `T` (when
 /// `with_trx`). All columns are cast to binary so the union never trips on
-/// mixed collations between schemas.
+/// mixed collations between schemas. Reads the global status table, which
+/// MariaDB answers by summing every connection's counters (see
+/// [`session_status_sql`] for the cheap form).
 pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_trx: bool) -> String {
     let (status_table, variables_table) = match flavor {
         crate::snapshot::Flavor::MariaDb => (
@@ -121,10 +123,52 @@ pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_tr
             "performance_schema.global_variables",
         ),
     };
+    union_sql(
+        status_table,
+        &quoted_names(&STATUS),
+        variables_table,
+        with_variables,
+        with_trx,
+    )
+}
+
+/// MariaDB's cheap first statement: [`status_sql`] over
+/// `information_schema.SESSION_STATUS`. The counters conntop reads are
+/// server-wide, so the session scope shows their global values without the
+/// sum over every connection that the global scope computes first; all but
+/// `Threads_running`, which that sum counts (its session value is 1: us).
+/// [`SUMMED_STATUS`] leaves it out; the caller counts it from the
+/// processlist.
+pub fn session_status_sql(with_variables: bool, with_trx: bool) -> String {
+    let names = STATUS
+        .iter()
+        .filter(|(n, _)| !SUMMED_STATUS.contains(n))
+        .map(|(n, _)| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    union_sql(
+        "information_schema.SESSION_STATUS",
+        &names,
+        "information_schema.GLOBAL_VARIABLES",
+        with_variables,
+        with_trx,
+    )
+}
+
+/// Counters MariaDB computes only by summing every connection (left out of
+/// [`session_status_sql`]).
+pub const SUMMED_STATUS: [&str; 1] = ["Threads_running"];
+
+fn union_sql(
+    status_table: &str,
+    status_names: &str,
+    variables_table: &str,
+    with_variables: bool,
+    with_trx: bool,
+) -> String {
     let mut sql = format!(
         "SELECT 'S', CAST(VARIABLE_NAME AS BINARY), CAST(VARIABLE_VALUE AS BINARY) \
-         FROM {status_table} WHERE VARIABLE_NAME IN ({})",
-        quoted_names(&STATUS)
+         FROM {status_table} WHERE VARIABLE_NAME IN ({status_names})"
     );
     if with_variables {
         sql.push_str(&format!(
@@ -146,14 +190,30 @@ pub fn status_sql(flavor: crate::snapshot::Flavor, with_variables: bool, with_tr
 /// Where status counters and variables come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusSql {
-    /// One `UNION ALL` over the status and variables tables ([`status_sql`]).
+    /// One `UNION ALL` over the global status and variables tables
+    /// ([`status_sql`]).
     Tables,
+    /// MariaDB with the PROCESS privilege: the same `UNION ALL` over the
+    /// session status ([`session_status_sql`]), `Threads_running` counted from
+    /// the processlist, which then lists every thread.
+    Session,
     /// MySQL with `performance_schema = OFF`: its `global_status` and
     /// `global_variables` tables fail, and `information_schema` has none since
     /// 8.0, so `SHOW GLOBAL STATUS` / `SHOW GLOBAL VARIABLES` (and a separate
     /// read of `INNODB_TRX`) take their place: one statement each
     /// ([`show_status_sql`]).
     Show,
+}
+
+impl StatusSql {
+    /// The cheapest source that reads right: session status on MariaDB when
+    /// the processlist shows every thread (PROCESS), else the global tables.
+    pub fn for_server(server: &ServerInfo, privileges: &Privileges) -> StatusSql {
+        match server.flavor {
+            crate::snapshot::Flavor::MariaDb if privileges.process => StatusSql::Session,
+            _ => StatusSql::Tables,
+        }
+    }
 }
 
 /// The statements of [`StatusSql::Show`], each with the tag its rows fold

@@ -1,41 +1,19 @@
-//! Popups over the main view: kill confirmation, session detail and the
-//! diagnosis (help is in `help`). Every server string goes through
-//! `text::one_line`/`block`; every key hint comes from the binding tables.
+//! The boxes that scroll: a session's detail and the diagnosis (help is in
+//! `help`, the kill confirmation in `confirm`). Every server string goes
+//! through `text::one_line`/`block`; every key hint comes from the binding
+//! tables.
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 
-use crate::app::keymap::{self, Action, Mode};
-use crate::app::{App, Plan, PlanKind};
-use crate::command::KillMode;
+use crate::app::App;
+use crate::app::keymap::{Action, Mode};
 use crate::findings::Severity;
 use crate::snapshot::{LISTED_INFO_CHARS, Session};
-use crate::text::{block, one_line, short_duration, short_ms};
-use crate::ui::hint_spans;
+use crate::text::{block, one_line, short_ms};
+use crate::ui::hint_pieces;
+use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
-
-/// A centred rectangle of at most `w` x `h` inside `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    r
-}
-
-/// Clears `area` and draws a bordered, wrapped text into it.
-pub fn popup<'a>(frame: &mut Frame, area: Rect, title: Line<'a>, text: Text<'a>, scroll: u16) {
-    frame.render_widget(Clear, area);
-    let p = Paragraph::new(text)
-        .block(Block::default().borders(Borders::ALL).title(title))
-        .wrap(Wrap { trim: false })
-        .scroll((scroll, 0));
-    frame.render_widget(p, area);
-}
 
 fn field(theme: Theme, name: &str, value: String) -> Line<'static> {
     Line::from(vec![
@@ -44,8 +22,9 @@ fn field(theme: Theme, name: &str, value: String) -> Line<'static> {
     ])
 }
 
-/// The lines describing one session (detail view and single-kill confirmation).
-fn session_lines(s: &Session, theme: Theme, full_query: bool) -> Vec<Line<'static>> {
+/// The lines describing one session (detail view and single-kill
+/// confirmation): the query whole (`None`) or cut at `query_max` characters.
+pub fn session_lines(s: &Session, theme: Theme, query_max: Option<usize>) -> Vec<Line<'static>> {
     let mut lines = vec![
         field(theme, "Id", s.id.to_string()),
         field(
@@ -70,25 +49,21 @@ fn session_lines(s: &Session, theme: Theme, full_query: bool) -> Vec<Line<'stati
         ),
     ];
     let q = s.info.as_deref().unwrap_or("");
-    if full_query {
-        lines.push(Line::styled("Query", theme.title()));
-        for l in block(q).lines() {
-            lines.push(Line::raw(l.to_string()));
+    match query_max {
+        None => {
+            lines.push(Line::styled("Query", theme.title()));
+            for l in block(q).lines() {
+                lines.push(Line::raw(l.to_string()));
+            }
         }
-    } else {
-        lines.push(field(theme, "Query", one_line(q, 300).into_owned()));
+        Some(max) => lines.push(field(theme, "Query", one_line(q, max).into_owned())),
     }
     lines
 }
 
 /// Session detail: every field and the whole query, wrapped.
-pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, scroll: u16) {
-    let r = centered(
-        area,
-        area.width.saturating_sub(4).max(40),
-        area.height.saturating_sub(2),
-    );
-    let text = match app.sessions().iter().find(|s| s.id == id) {
+pub fn detail(app: &App, theme: Theme, screen: Rect, id: u64) -> Overlay {
+    let (body, keys) = match app.sessions().iter().find(|s| s.id == id) {
         Some(listed) => {
             // The processlist carries the statement's start; the whole one
             // is read on demand and shown once it is here.
@@ -100,7 +75,7 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
                 info: whole.map(str::to_string).or_else(|| listed.info.clone()),
                 ..listed.clone()
             };
-            let mut lines = session_lines(s, theme, true);
+            let mut lines = session_lines(s, theme, None);
             match &app.data.statement {
                 Some((sid, Err(e))) if *sid == id => lines.push(Line::styled(
                     format!(
@@ -118,182 +93,34 @@ pub fn detail(app: &App, theme: Theme, frame: &mut Frame, area: Rect, id: u64, s
                 }
                 _ => {}
             }
-            lines.push(Line::raw(""));
-            lines.push(Line::from(hint_spans(Mode::Detail, |_| true, theme)));
-            Text::from(lines)
+            (lines, hint_pieces(Mode::Detail, |_| true, theme))
         }
-        None => Text::raw(format!("session {id} is gone")),
+        None => (
+            vec![Line::raw(format!("session {id} is gone"))],
+            hint_pieces(Mode::Detail, |a| a == Action::Close, theme),
+        ),
     };
-    popup(
-        frame,
-        r,
-        Line::from(format!(" Session {id} ")),
-        text,
-        scroll,
-    );
+    Overlay {
+        title: Line::from(format!(" Session {id} ")),
+        body,
+        keys,
+        max_width: screen.width.saturating_sub(4).max(40),
+    }
 }
 
-/// The kill confirmation; `server` names the server when it is one of a fleet.
-pub fn confirm(theme: Theme, frame: &mut Frame, area: Rect, plan: &Plan, server: Option<&str>) {
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(name) = server {
-        lines.push(Line::from(vec![
-            Span::styled("On server ", theme.title()),
-            Span::styled(one_line(name, 80).into_owned(), theme.key()),
-        ]));
-    }
-    let verb = plan.mode.label();
-    let n = plan.targets.len();
-    let title = match plan.kind {
-        PlanKind::Selected => format!(
-            " {verb} of session {} ? ",
-            plan.targets.first().map_or(0, |t| t.session.id)
-        ),
-        PlanKind::Tagged => format!(" {verb} of {n} tagged sessions ? "),
-        PlanKind::Idle => format!(
-            " Kill {n} idle sessions (Sleep ≥ {}) ? ",
-            short_duration(plan.threshold)
-        ),
-        PlanKind::Long => format!(
-            " KILL QUERY of {n} statements running ≥ {} ? ",
-            short_duration(plan.threshold)
-        ),
-    };
-    let title = match server {
-        Some(name) => format!(
-            "{} on {} ? ",
-            title.trim_end_matches(" ? "),
-            one_line(name, 40)
-        ),
-        None => title,
-    };
-    if plan.kind == PlanKind::Selected {
-        if let Some(t) = plan.targets.first() {
-            lines.extend(session_lines(&t.session, theme, false));
-        }
-    } else {
-        if plan.kind.has_threshold() {
-            let keys = keymap::hints(Mode::Confirm, |a| {
-                matches!(a, Action::ThresholdUp | Action::ThresholdDown)
-            });
-            let keys: Vec<String> = keys.into_iter().map(|(k, _)| k).collect();
-            lines.push(Line::from(vec![
-                Span::raw(format!(
-                    "{n} sessions, threshold {} ",
-                    short_duration(plan.threshold)
-                )),
-                Span::styled(format!("({} to change)", keys.join(" ")), theme.dim()),
-            ]));
-        } else {
-            lines.push(Line::raw(format!("{n} sessions")));
-        }
-        for (account, count) in plan.groups.iter().take(5) {
-            lines.push(Line::raw(format!(
-                "  {count:>5}  {}",
-                one_line(account, 80)
-            )));
-        }
-        if plan.groups.len() > 5 {
-            lines.push(Line::styled(
-                format!("  … {} more accounts", plan.groups.len() - 5),
-                theme.dim(),
-            ));
-        }
-        lines.push(Line::styled("Oldest first:", theme.title()));
-        for t in plan.targets.iter().take(8) {
-            let s = &t.session;
-            lines.push(Line::raw(format!(
-                "  {:>8} {:<12} {:<21} {:<8} {:>7} {}",
-                s.id,
-                one_line(&s.user, 12),
-                one_line(&s.host, 21),
-                one_line(&s.command, 8),
-                short_ms(s.time_ms),
-                one_line(s.info.as_deref().unwrap_or(""), 60)
-            )));
-        }
-        if n > 8 {
-            lines.push(Line::styled(format!("  … {} more", n - 8), theme.dim()));
-        }
-    }
-    if !plan.refused.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                "{} tagged sessions are protected and left out: {}",
-                plan.refused.len(),
-                plan.refused[0].1
-            ),
-            theme.warn(),
-        ));
-    }
-    let open_trx = plan
-        .targets
-        .iter()
-        .filter(|t| t.session.trx_age_ms.is_some())
-        .count();
-    if plan.mode == KillMode::Connection && open_trx > 0 {
-        lines.push(Line::styled(
-            format!(
-                "{open_trx} of them {} an open transaction: killing the connection rolls it back.",
-                if open_trx == 1 { "holds" } else { "hold" }
-            ),
-            theme.warn(),
-        ));
-    }
-    if plan.mode == KillMode::Query {
-        lines.push(Line::styled(
-            "KILL QUERY stops the statement; the connection stays.",
-            theme.dim(),
-        ));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Each session is re-checked just before its KILL; changed ones are skipped.",
-        theme.dim(),
-    ));
-    if n == 0 {
-        lines.push(Line::styled(
-            format!(
-                "Nothing matches. {} closes.",
-                keymap::hint_keys(Mode::Confirm, Action::Cancel)
-            ),
-            theme.warn(),
-        ));
-    } else {
-        lines.push(Line::from(hint_spans(
-            Mode::Confirm,
-            |a| matches!(a, Action::Confirm | Action::Cancel),
-            theme,
-        )));
-    }
-    let r = centered(
-        area,
-        area.width.saturating_sub(6).max(40),
-        lines.len() as u16 + 2,
-    );
-    popup(
-        frame,
-        r,
-        Line::styled(title, theme.crit()),
-        Text::from(lines),
-        0,
-    );
-}
-
-/// The diagnosis: every finding with evidence and fix; SQL on lines of its own.
-pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
-    let r = centered(
-        area,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(1),
-    );
+/// The diagnosis: every finding with evidence and fix; SQL on lines of its
+/// own. Wrapped lines keep their indent.
+pub fn diagnosis(app: &App, theme: Theme, screen: Rect) -> Overlay {
     let mut lines = Vec::new();
     if app.data.findings.is_empty() {
         lines.push(Line::raw(
             "No findings: nothing points at connection trouble right now.",
         ));
     }
-    for f in &app.data.findings {
+    for (i, f) in app.data.findings.iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::raw(""));
+        }
         let style = match f.severity {
             Severity::Critical => theme.crit(),
             Severity::Warning => theme.warn(),
@@ -319,14 +146,11 @@ pub fn diagnosis(app: &App, theme: Theme, frame: &mut Frame, area: Rect, scroll:
                 }
             }
         }
-        lines.push(Line::raw(""));
     }
-    lines.push(Line::from(hint_spans(Mode::Diagnosis, |_| true, theme)));
-    popup(
-        frame,
-        r,
-        Line::from(" Diagnosis "),
-        Text::from(lines),
-        scroll,
-    );
+    Overlay {
+        title: Line::from(" Diagnosis "),
+        body: lines,
+        keys: hint_pieces(Mode::Diagnosis, |_| true, theme),
+        max_width: screen.width.saturating_sub(2),
+    }
 }

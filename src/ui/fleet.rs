@@ -7,18 +7,19 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
+use crate::app::Plan;
 use crate::app::keymap::{self, Action, Binding, Mode};
 use crate::findings::Severity;
 use crate::fleet::rows::{ServerState, SortBy, Summary};
 use crate::fleet::state::{Fleet, FleetDialog};
 use crate::snapshot::Flavor;
 use crate::text::{one_line, short_duration};
-use crate::ui::dialogs::{centered, popup};
+use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
-use crate::ui::{help, hint_spans};
+use crate::ui::{confirm, help, hint_pieces, hint_spans};
 
 /// Width of the usage bar.
 const BAR: usize = 8;
@@ -151,7 +152,9 @@ pub fn render(fleet: &Fleet, frame: &mut Frame) {
     table(fleet, theme, frame, main);
     frame.render_widget(Paragraph::new(footer_line(fleet, theme)), footer);
     if let Some(FleetDialog::Help { scroll }) = &fleet.dialog {
-        overlay(frame, area, fleet_help_lines(theme), *scroll);
+        let o = fleet_help(theme);
+        let scroll = (*scroll).min(o.scroll_limit(area, theme));
+        o.render(frame, area, scroll, theme);
     }
 }
 
@@ -416,42 +419,63 @@ fn binding_lines(bindings: &[Binding], theme: Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn fleet_help_lines(theme: Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::styled("Fleet", theme.title())];
-    lines.extend(binding_lines(Mode::Fleet.bindings(), theme));
-    lines.push(Line::styled("On a server's dashboard", theme.title()));
-    lines.extend(binding_lines(Mode::Server.bindings(), theme));
-    lines.push(Line::styled("In dialogs", theme.title()));
+/// The help box of the fleet: its keys, those of a server opened from it,
+/// and the filter prompt's.
+pub fn fleet_help(theme: Theme) -> Overlay {
+    let mut body = vec![Line::styled("Fleet", theme.title())];
+    body.extend(binding_lines(Mode::Fleet.bindings(), theme));
+    body.push(Line::styled("On a server's dashboard", theme.title()));
+    body.extend(binding_lines(Mode::Server.bindings(), theme));
+    body.push(Line::styled("In dialogs", theme.title()));
     let mut spans = vec![Span::raw(format!("  {:<14}", Mode::Filter.name()))];
     spans.extend(hint_spans(Mode::Filter, |_| true, theme));
-    lines.push(Line::from(spans));
-    lines
+    body.push(Line::from(spans));
+    help_box(body, theme)
 }
 
 /// The help of a server's dashboard opened from the fleet: its keys, then
 /// the fleet's.
-pub fn server_help(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
-    let mut lines = help::lines(theme);
-    lines.push(Line::styled("Fleet", theme.title()));
-    lines.extend(binding_lines(Mode::Server.bindings(), theme));
-    overlay(frame, area, lines, scroll);
+pub fn server_help(theme: Theme) -> Overlay {
+    let mut body = help::lines(theme);
+    body.push(Line::styled("Fleet", theme.title()));
+    body.extend(binding_lines(Mode::Server.bindings(), theme));
+    help_box(body, theme)
 }
 
-/// A help overlay of `lines`, scrolled when it does not fit.
-fn overlay(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u16) {
-    let height = lines.len() as u16 + 2;
-    let r = centered(area, HELP_WIDTH, height);
-    let title = if r.height < height {
-        let scrolls = keymap::hint_line(Mode::Help, |a| a != Action::Close);
-        format!(" Keys ({scrolls}, any other key closes) ")
-    } else {
-        " Keys (any key closes) ".to_string()
+fn help_box(body: Vec<Line<'static>>, theme: Theme) -> Overlay {
+    let mut keys = hint_pieces(Mode::Help, |_| true, theme);
+    keys.push(vec![Span::styled("any other key closes", theme.dim())]);
+    Overlay {
+        title: Line::from(" Keys "),
+        body,
+        keys,
+        max_width: HELP_WIDTH,
+    }
+}
+
+/// The kill confirmation of a server of the fleet: the title and the first
+/// line name the server (the lists make room for that line).
+pub fn confirm_overlay(plan: &Plan, theme: Theme, screen: Rect, name: &str) -> Overlay {
+    let shorter = Rect {
+        height: screen.height.saturating_sub(1),
+        ..screen
     };
-    popup(
-        frame,
-        r,
-        Line::from(title),
-        Text::from(lines),
-        scroll.min(height.saturating_sub(r.height)),
+    let mut o = confirm::overlay(plan, theme, shorter);
+    let title: String = o.title.spans.iter().map(|s| s.content.as_ref()).collect();
+    let name = one_line(name, 60);
+    o.title = Line::styled(
+        format!(
+            "{} on {name} ? ",
+            title.trim_end().trim_end_matches('?').trim_end()
+        ),
+        theme.crit(),
     );
+    o.body.insert(
+        0,
+        Line::from(vec![
+            Span::styled("On server ", theme.title()),
+            Span::styled(name.into_owned(), theme.key()),
+        ]),
+    );
+    o
 }

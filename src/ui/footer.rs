@@ -6,21 +6,37 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::{Action, Mode, Section};
+use crate::app::keymap::{self, Mode};
 use crate::app::{App, Dialog, Level};
+use crate::filter::Filter;
 use crate::text::one_line;
 use crate::ui::hint_spans;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::cut;
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the footer.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let line = if let Some(Dialog::Filter { input }) = &app.dialog {
+        // An expression that does not parse: why, instead of the hints (the
+        // table keeps the previous filter). A long input shows its end.
+        let error = Filter::parse(input)
+            .err()
+            .map(|e| one_line(&e.to_string(), 120).into_owned());
+        let reserved = 2 + error.as_deref().map_or(0, |e| e.width() + 3);
+        let room = (area.width as usize).saturating_sub(reserved).max(8);
         let mut spans = vec![
             Span::styled("/", theme.key()),
-            Span::raw(one_line(input, 200).into_owned()),
-            Span::styled("█   ", theme.dim()),
+            Span::raw(tail(&one_line(input, 200), room)),
+            Span::styled("█", theme.dim()),
         ];
-        spans.extend(hint_spans(Mode::Filter, |_| true, theme));
+        match error {
+            Some(e) => spans.push(Span::styled(format!("  {e}"), theme.crit())),
+            None => {
+                spans.push(Span::raw("   "));
+                spans.extend(hint_spans(Mode::Filter, |_| true, theme));
+            }
+        }
         Line::from(spans)
     } else if let Some(run) = &app.kills.running {
         Line::from(Span::styled(
@@ -41,44 +57,60 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             Level::Warn => theme.warn(),
             Level::Error => theme.crit(),
         };
-        Line::from(Span::styled(one_line(&m.text, 400).into_owned(), style))
+        // A message longer than the line ends in `…`, never mid-word unmarked.
+        let text = cut(&one_line(&m.text, 400), usize::from(area.width));
+        Line::from(Span::styled(text, style))
     } else {
-        let mut hints: Vec<(String, &str, Section)> = Mode::Table
-            .bindings()
-            .iter()
-            .filter_map(|b| {
-                b.hint
-                    .map(|word| (b.first_key().to_string(), word, b.section))
-            })
-            .collect();
-        if app.server.is_some() {
-            // One of a fleet: the way back and to the neighbours stay.
-            let fleet = crate::app::keymap::hints(Mode::Server, |a| a != Action::Quit);
-            let fleet = fleet.into_iter().map(|(k, w)| (k, w, Section::General));
-            hints.splice(0..0, fleet);
-        }
-        // When the hints do not fit, View hints go first, then Kill ones;
-        // `? help` and `q quit` always stay.
-        let width = |h: &[(String, &str, Section)]| {
-            h.iter()
-                .map(|(k, w, _)| k.chars().count() + w.chars().count() + 3)
-                .sum::<usize>()
-                .saturating_sub(2)
-        };
-        for section in [Section::View, Section::Move, Section::Kill] {
-            while width(&hints) > area.width as usize {
-                let Some(i) = hints.iter().rposition(|h| h.2 == section) else {
-                    break;
-                };
-                hints.remove(i);
-            }
-        }
-        let mut spans = Vec::new();
-        for (key, word, _) in hints {
-            spans.push(Span::styled(key, theme.key()));
-            spans.push(Span::raw(format!(" {word}  ")));
-        }
-        Line::from(spans)
+        table_hints(theme, usize::from(area.width), app.server.is_some())
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The end of `text` that fits in `cols` columns, `…` first when cut.
+fn tail(text: &str, cols: usize) -> String {
+    if text.width() <= cols {
+        return text.to_string();
+    }
+    let mut kept = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1);
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
+/// Gap after each hint.
+const GAP: usize = 2;
+
+/// The table's hints that fit `width`: when they do not all fit, the
+/// highest rank goes first (the ranks are data, in the binding table), and
+/// the rest keep their table order.
+fn table_hints(theme: Theme, width: usize, in_fleet: bool) -> Line<'static> {
+    let mut hints = keymap::footer_hints(Mode::Table);
+    if in_fleet {
+        // One of a fleet: the way back and to the neighbours come first.
+        hints.splice(0..0, keymap::footer_hints(Mode::Server));
+    }
+    let cost = |h: &keymap::FooterHint| h.keys.chars().count() + 1 + h.word.chars().count();
+    let total = |hints: &[keymap::FooterHint]| {
+        (hints.iter().map(cost).sum::<usize>() + GAP * hints.len()).saturating_sub(GAP)
+    };
+    while total(&hints) > width && hints.len() > 1 {
+        // The highest rank, the rightmost among equals.
+        let Some(i) = (0..hints.len()).max_by_key(|&i| (hints[i].rank, i)) else {
+            break;
+        };
+        hints.remove(i);
+    }
+    let mut spans = Vec::new();
+    for h in hints {
+        spans.push(Span::styled(h.keys, theme.key()));
+        spans.push(Span::raw(format!(" {}  ", h.word)));
+    }
+    Line::from(spans)
 }

@@ -1,8 +1,8 @@
 //! The grouped views: sessions by user, client host or database.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use crate::app::keymap::{self, Action};
@@ -10,8 +10,10 @@ use crate::app::table::scroll_offset;
 use crate::app::{App, View};
 use crate::groups::{GroupBy, GroupSort};
 use crate::text::{one_line, short_ms};
+use crate::ui::fields::{self, Field, arrow, rows_field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::cut;
 
 /// The columns, in table order: header text, the sort that orders by it,
 /// and its width.
@@ -31,11 +33,6 @@ fn columns(by: GroupBy) -> [(&'static str, GroupSort, Constraint); 7] {
     ]
 }
 
-/// `▼` for a descending sort, `▲` for an ascending one.
-fn arrow(descending: bool) -> char {
-    if descending { '▼' } else { '▲' }
-}
-
 /// Draws the group table into `area`.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let View::Groups(by) = app.table.view else {
@@ -46,6 +43,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let offset = scroll_offset(table.offset, table.cursor, body, table.groups.len());
     let order = table.group_sort;
     let cols = columns(by);
+    let key_width = Layout::horizontal(cols.map(|(_, _, w)| w))
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, area.width, 1))
+        .first()
+        .map_or(0, |r| usize::from(r.width));
     let header = Row::new(cols.iter().map(|(title, sort, _)| {
         let mut t = title.to_string();
         if *sort == order.by {
@@ -62,7 +65,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .take(body)
         .map(|(pos, g)| {
             let row = Row::new([
-                one_line(&g.key, 80).into_owned(),
+                cut(&one_line(&g.key, 200), key_width),
                 g.sessions.to_string(),
                 g.sleeping.to_string(),
                 g.active.to_string(),
@@ -76,7 +79,12 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     "–".into()
                 },
-                format!("{:.1}%", g.share * 100.0),
+                // A group of system threads holds no slot.
+                if g.slots > 0 {
+                    format!("{:.1}%", g.share * 100.0)
+                } else {
+                    "–".into()
+                },
             ]);
             if pos == table.cursor {
                 row.style(theme.selected())
@@ -84,15 +92,36 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
                 row
             }
         });
-    let title = Line::from(format!(
-        " By {} · {} groups · sort {} {} · {}: its sessions · {}: next view ",
-        by.label(),
-        table.groups.len(),
-        order.by.label(),
-        arrow(order.descending),
-        keymap::key(Action::Detail),
-        keymap::key(Action::NextView),
+    let mut f = vec![
+        Field::new(Span::raw(format!("By {}", by.label())), 0),
+        Field::new(Span::raw(format!("{} groups", table.groups.len())), 0),
+    ];
+    f.extend(rows_field(offset, body, table.groups.len()));
+    f.push(Field::new(
+        Span::raw(format!(
+            "sort {} {}",
+            order.by.label(),
+            arrow(order.descending)
+        )),
+        2,
     ));
+    f.push(Field::new(
+        Span::raw(format!("{}: its sessions", keymap::key(Action::Detail))),
+        3,
+    ));
+    f.push(Field::new(
+        Span::raw(format!("{}: next view", keymap::key(Action::NextView))),
+        4,
+    ));
+    let fitted = fields::fit(
+        f,
+        usize::from(area.width).saturating_sub(2),
+        Span::raw(" · "),
+    );
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(fitted.spans);
+    spans.push(Span::raw(" "));
+    let title = Line::from(spans);
     let widget = Table::new(rows, cols.map(|(_, _, width)| width))
         .header(header)
         .block(Block::default().borders(Borders::TOP).title(title))

@@ -5,79 +5,110 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use std::time::Duration;
+
 use crate::app::App;
 use crate::history::Sample;
 use crate::text::{one_line, short_duration, short_ms};
+use crate::ui::fields::{self, Field};
 use crate::ui::theme::Theme;
 
 /// Draws the header into `area` (3 lines).
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let lines = vec![
-        status_line(app, theme),
+        status_line(app, theme, area.width),
         gauge_line(app, theme, area.width),
         rates_line(app, theme, area.width),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn status_line(app: &App, theme: Theme) -> Line<'static> {
-    let mut spans = vec![Span::styled("conntop ", theme.title())];
+/// Separator between header fields.
+const SEP: &str = "  ";
+
+/// The first line: what is watched and how the watching goes. Fields are
+/// whole or absent (see `fields`).
+fn status_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
+    let mut f = vec![Field::new(Span::styled("conntop", theme.title()), 0)];
+    // One of a fleet: which server this is.
     if let Some(name) = &app.server {
-        spans.push(Span::styled(
-            format!("[{}] ", one_line(name, 40)),
-            theme.key(),
+        f.push(Field::new(
+            Span::styled(format!("[{}]", one_line(name, 40)), theme.key()),
+            0,
         ));
     }
     if let Some(s) = &app.data.snapshot {
-        spans.push(Span::raw(format!("{} ", one_line(&s.server.version, 40))));
-        spans.push(Span::styled(
-            format!("{} ", one_line(&s.endpoint, 60)),
-            theme.dim(),
+        let version = one_line(&s.server.version, 40).into_owned();
+        let number = version.split('-').next().unwrap_or_default().to_string();
+        f.push(Field::new(Span::raw(version), 5).or_short(Span::raw(number)));
+        f.push(Field::new(
+            Span::styled(one_line(&s.endpoint, 60).into_owned(), theme.dim()),
+            4,
         ));
     }
-    if let Some(down) = &app.data.down {
+    let state = if let Some(down) = &app.data.down {
         let for_ = app.now.duration_since(down.since).unwrap_or_default();
-        spans.push(Span::styled(
+        Span::styled(
             format!(
-                " RECONNECTING {} (attempt {}) ",
+                "RECONNECTING {} (attempt {})",
                 short_duration(for_),
                 down.attempts
             ),
             theme.crit(),
-        ));
-        return Line::from(spans);
+        )
+    } else if app.data.snapshot.is_none() {
+        Span::styled("connecting…", theme.dim())
+    } else if app.data.paused {
+        Span::styled("PAUSED", theme.warn())
+    } else if app.is_stale() {
+        let age = app.snapshot_age().unwrap_or_default();
+        Span::styled(format!("STALE {} old", short_duration(age)), theme.crit())
+    } else {
+        Span::styled("● live", theme.ok())
+    };
+    f.push(Field::new(state, 0));
+    if app.opts.safety.read_only {
+        f.push(Field::new(Span::styled("RO", theme.warn()), 0));
     }
-    match &app.data.snapshot {
-        None => spans.push(Span::styled("connecting…", theme.dim())),
-        Some(s) => {
-            if app.data.paused {
-                spans.push(Span::styled(" PAUSED ", theme.warn()));
-            } else if app.is_stale() {
-                let age = app.snapshot_age().unwrap_or_default();
-                spans.push(Span::styled(
-                    format!(" STALE {} old ", short_duration(age)),
-                    theme.crit(),
-                ));
-            } else {
-                spans.push(Span::styled("● live", theme.ok()));
-            }
-            spans.push(Span::raw(format!(
-                "  up {}  poll {}  ",
-                short_duration(std::time::Duration::from_secs(s.status.uptime_s)),
-                short_duration(s.poll_latency)
-            )));
-            if !s.privileges.process {
-                spans.push(Span::styled("no PROCESS: own sessions only ", theme.warn()));
-            }
-            if !s.privileges.kill_any {
-                spans.push(Span::styled(
-                    "no SUPER/CONNECTION_ADMIN: can kill own sessions only",
-                    theme.warn(),
-                ));
-            }
+    f.push(Field::new(
+        Span::raw(format!("every {}", short_duration(app.opts.interval))),
+        1,
+    ));
+    if let (Some(s), None) = (&app.data.snapshot, &app.data.down) {
+        f.push(Field::new(
+            Span::raw(format!(
+                "up {}",
+                short_duration(Duration::from_secs(s.status.uptime_s))
+            )),
+            6,
+        ));
+        f.push(Field::new(
+            Span::raw(format!("poll {}", short_duration(s.poll_latency))),
+            5,
+        ));
+        if !s.privileges.process {
+            f.push(
+                Field::new(
+                    Span::styled("no PROCESS: own sessions only", theme.warn()),
+                    1,
+                )
+                .or_short(Span::styled("no PROCESS", theme.warn())),
+            );
+        }
+        if !s.privileges.kill_any {
+            f.push(
+                Field::new(
+                    Span::styled(
+                        "no SUPER/CONNECTION ADMIN: kills own sessions only",
+                        theme.warn(),
+                    ),
+                    2,
+                )
+                .or_short(Span::styled("kills own only", theme.warn())),
+            );
         }
     }
-    Line::from(spans)
+    fields::fit(f, usize::from(width), Span::raw(SEP))
 }
 
 fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
@@ -88,12 +119,16 @@ fn gauge_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     let max = s.variables.max_connections;
     let used = s.status.threads_connected;
     let share = s.usage();
-    let label = format!(
+    let prefix = "Slots ";
+    let mut label = format!(
         " {used}/{max} {:.1}%  max used {}",
         share * 100.0,
         s.status.max_used_connections
     );
-    let prefix = "Slots ";
+    // The mark's number goes before the bar gets shorter than ten cells.
+    if (width as usize) < prefix.len() + label.chars().count() + 2 + 10 {
+        label = format!(" {used}/{max} {:.1}%", share * 100.0);
+    }
     let bar_width = (width as usize)
         .saturating_sub(prefix.len() + label.chars().count() + 2)
         .max(10);
@@ -141,13 +176,11 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
             theme.warn(),
         ));
     }
-    // Short labels on narrow terminals, so the line fits 80 columns.
-    let narrow = width < 100;
     let Some(s) = &app.data.snapshot else {
         return Line::from("");
     };
-    let conn_rate = app.data.history.last_rate(|x: &Sample| x.connections);
-    let aborted_rate = app.data.history.last_rate(|x: &Sample| x.aborted_connects);
+    let conn_rate = app.data.shown_rate(|x: &Sample| x.connections);
+    let aborted_rate = app.data.shown_rate(|x: &Sample| x.aborted_connects);
     let rate = |r: Option<f64>| r.map_or("–".to_string(), |r| format!("{r:.1}"));
     let rejected = s.status.connection_errors_max_connections;
     let since_start = app
@@ -155,37 +188,43 @@ fn rates_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         .baseline
         .as_ref()
         .map_or(0, |b| rejected.saturating_sub(b.rejected));
-    let mut spans = vec![
-        Span::raw(format!("running {}  ", s.status.threads_running)),
-        Span::raw(format!("sleeping {}  ", app.data.sleeping)),
-        Span::raw(format!("new/s {}  ", rate(conn_rate))),
-        Span::raw(format!(
-            "{} {}  ",
-            if narrow { "abrt/s" } else { "aborted/s" },
-            rate(aborted_rate)
-        )),
-        Span::styled(
-            if narrow {
-                format!("rejected {rejected} (+{since_start})")
-            } else {
-                format!("rejected {rejected} (+{since_start} since start)")
-            },
-            if since_start > 0 {
-                theme.crit()
-            } else {
-                theme.dim()
-            },
+    let rejected_style = if since_start > 0 {
+        theme.crit()
+    } else {
+        theme.dim()
+    };
+    let mut f = vec![
+        Field::new(Span::raw(format!("running {}", app.data.counts.running)), 1),
+        Field::new(
+            Span::raw(format!("sleeping {}", app.data.counts.sleeping)),
+            1,
         ),
+        Field::new(Span::raw(format!("new/s {}", rate(conn_rate))), 3),
+        Field::new(Span::raw(format!("aborted/s {}", rate(aborted_rate))), 4)
+            .or_short(Span::raw(format!("abrt/s {}", rate(aborted_rate)))),
+        Field::new(
+            Span::styled(
+                format!("rejected {rejected} (+{since_start} since start)"),
+                rejected_style,
+            ),
+            0,
+        )
+        .or_short(Span::styled(
+            format!("rejected {rejected} (+{since_start})"),
+            rejected_style,
+        )),
     ];
     if !app.table.tags.is_empty() {
-        spans.push(Span::styled(
-            format!("  tagged {}", app.table.tags.len()),
-            theme.tagged(),
+        f.push(Field::new(
+            Span::styled(format!("tagged {}", app.table.tags.len()), theme.tagged()),
+            1,
         ));
     }
     if let Some(t) = app.data.oldest_trx_ms {
-        let label = if narrow { "trx" } else { "oldest trx" };
-        spans.push(Span::raw(format!("  {label} {}", short_ms(t))));
+        f.push(
+            Field::new(Span::raw(format!("oldest trx {}", short_ms(t))), 2)
+                .or_short(Span::raw(format!("trx {}", short_ms(t)))),
+        );
     }
-    Line::from(spans)
+    fields::fit(f, usize::from(width), Span::raw(SEP))
 }

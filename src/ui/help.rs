@@ -1,17 +1,15 @@
 //! The help overlay, generated from the binding tables: the table's keys by
 //! section, then one hint line per dialog.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 
-use crate::app::keymap::{self, Action, Mode, Section};
-use crate::ui::dialogs::{centered, popup};
-use crate::ui::hint_spans;
+use crate::app::keymap::{Mode, Section};
+use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
+use crate::ui::{hint_pieces, hint_spans};
 
 /// Widest the overlay gets.
-const WIDTH: u16 = 80;
+const WIDTH: u16 = 84;
 
 /// The dialogs help describes, in this order.
 const DIALOGS: [Mode; 4] = [Mode::Filter, Mode::Confirm, Mode::Detail, Mode::Diagnosis];
@@ -41,23 +39,14 @@ pub fn lines(theme: Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// Draws the overlay, scrolled by `scroll` lines when it does not fit.
-pub fn render(theme: Theme, frame: &mut Frame, area: Rect, scroll: u16) {
-    let lines = lines(theme);
-    let height = lines.len() as u16 + 2;
-    let r = centered(area, WIDTH, height);
-    let title = if r.height < height {
-        let scrolls = keymap::hint_line(Mode::Help, |a| a != Action::Close);
-        format!(" Keys ({scrolls}, any other key closes) ")
-    } else {
-        " Keys (any key closes) ".to_string()
-    };
-    let max_scroll = height.saturating_sub(r.height);
-    popup(
-        frame,
-        r,
-        Line::from(title),
-        Text::from(lines),
-        scroll.min(max_scroll),
-    );
+/// The overlay: the keys of every mode, with the scrolling keys pinned.
+pub fn overlay(theme: Theme) -> Overlay {
+    let mut keys = hint_pieces(Mode::Help, |_| true, theme);
+    keys.push(vec![Span::styled("any other key closes", theme.dim())]);
+    Overlay {
+        title: Line::from(" Keys "),
+        body: lines(theme),
+        keys,
+        max_width: WIDTH,
+    }
 }

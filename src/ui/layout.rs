@@ -21,9 +21,10 @@ const TABLE_CHROME: u16 = 2;
 
 /// The parts of `area` with `findings` findings to list.
 pub fn areas(area: Rect, findings: usize) -> Areas {
+    // Below 30 rows the table needs the rows more than the chart does.
     let chart = match area.height {
         h if h >= 40 => 8,
-        h if h >= 22 => 4,
+        h if h >= 30 => 5,
         _ => 0,
     };
     let strip_max: u16 = if area.height >= 30 { 4 } else { 2 };
@@ -63,8 +64,10 @@ mod tests {
     fn the_table_gets_what_the_rest_leaves() {
         // 40 rows: header 3, chart 8, 2 findings, footer 1, table chrome 2.
         assert_eq!(table_rows(Rect::new(0, 0, 120, 40), 2), 24);
-        // 24 rows: chart 4, at most 2 strip lines.
-        assert_eq!(table_rows(Rect::new(0, 0, 80, 24), 9), 12);
+        // 24 rows: no chart, at most 2 strip lines.
+        assert_eq!(table_rows(Rect::new(0, 0, 80, 24), 9), 16);
+        // 30 rows: a chart of 5.
+        assert_eq!(table_rows(Rect::new(0, 0, 80, 30), 0), 19);
         assert_eq!(table_rows(Rect::new(0, 0, 20, 5), 0), 0);
     }
 }

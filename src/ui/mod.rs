@@ -1,7 +1,9 @@
 //! Drawing the dashboard: a pure, read-only function of the app state. One
 //! file per part of the screen; nothing here knows SQL.
 
+pub mod confirm;
 pub mod dialogs;
+pub mod fields;
 pub mod findings;
 pub mod fleet;
 pub mod footer;
@@ -10,19 +12,29 @@ pub mod header;
 pub mod help;
 pub mod history;
 pub mod layout;
+pub mod overlay;
 pub mod sessions;
 pub mod theme;
+pub mod wrap;
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
 
-use crate::app::{App, Dialog, View};
+use crate::app::{Action, App, Dialog, Mode, View};
+use overlay::Overlay;
 use theme::Theme;
+
+/// The theme of `app`.
+fn theme_of(app: &App) -> Theme {
+    Theme {
+        color: app.opts.color,
+    }
+}
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {
-    let theme = Theme {
-        color: app.opts.color,
-    };
+    let theme = theme_of(app);
     let area = frame.area();
     let parts = layout::areas(area, app.data.findings.len());
     header::render(app, theme, frame, parts.header);
@@ -37,40 +49,65 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Groups(_) => groups::render(app, theme, frame, parts.main),
     }
     footer::render(app, theme, frame, parts.footer);
-    match &app.dialog {
-        Some(Dialog::Help { scroll }) if app.server.is_some() => {
-            fleet::server_help(theme, frame, area, *scroll)
-        }
-        Some(Dialog::Help { scroll }) => help::render(theme, frame, area, *scroll),
-        Some(Dialog::Detail { id, scroll }) => {
-            dialogs::detail(app, theme, frame, area, *id, *scroll)
-        }
-        Some(Dialog::Confirm(plan)) => {
-            dialogs::confirm(theme, frame, area, plan, app.server.as_deref())
-        }
-        Some(Dialog::Diagnosis { scroll }) => dialogs::diagnosis(app, theme, frame, area, *scroll),
-        Some(Dialog::Filter { .. }) | None => {}
+    if let Some(Dialog::Confirm(plan)) = &app.dialog {
+        let overlay = match &app.server {
+            Some(name) => fleet::confirm_overlay(plan, theme, area, name),
+            None => confirm::overlay(plan, theme, area),
+        };
+        overlay.render(frame, area, 0, theme);
+    } else if let (Some(o), Some(scroll)) = (
+        scrolling_overlay(app, theme, area),
+        app.dialog.as_ref().and_then(Dialog::scroll),
+    ) {
+        o.render(frame, area, scroll, theme);
     }
+}
+
+/// The open dialog's box when it is one that scrolls.
+fn scrolling_overlay(app: &App, theme: Theme, screen: Rect) -> Option<Overlay> {
+    match app.dialog.as_ref()? {
+        Dialog::Help { .. } if app.server.is_some() => Some(fleet::server_help(theme)),
+        Dialog::Help { .. } => Some(help::overlay(theme)),
+        Dialog::Detail { id, .. } => Some(dialogs::detail(app, theme, screen, *id)),
+        Dialog::Diagnosis { .. } => Some(dialogs::diagnosis(app, theme, screen)),
+        Dialog::Filter { .. } | Dialog::Confirm(_) => None,
+    }
+}
+
+/// How far the open dialog's text scrolls on `screen`: the app keeps its
+/// scroll offset within this (0 when it fits or does not scroll).
+pub fn scroll_limit(app: &App, screen: Rect) -> u16 {
+    let theme = theme_of(app);
+    scrolling_overlay(app, theme, screen).map_or(0, |o| o.scroll_limit(screen, theme))
+}
+
+/// The hints of `mode` for the actions `keep` accepts, one piece each
+/// (keys highlighted), for a box's pinned key rows.
+pub fn hint_pieces(
+    mode: Mode,
+    keep: impl Fn(Action) -> bool,
+    theme: Theme,
+) -> Vec<Vec<Span<'static>>> {
+    crate::app::keymap::hints(mode, keep)
+        .into_iter()
+        .map(|(keys, word)| {
+            vec![
+                Span::styled(keys, theme.key()),
+                Span::styled(format!(" {word}"), theme.dim()),
+            ]
+        })
+        .collect()
 }
 
 /// The hints of `mode` for the actions `keep` accepts, keys highlighted:
 /// `y/Enter kill · n/Esc cancel`.
-pub fn hint_spans(
-    mode: crate::app::Mode,
-    keep: impl Fn(crate::app::Action) -> bool,
-    theme: Theme,
-) -> Vec<ratatui::text::Span<'static>> {
-    use ratatui::text::Span;
+pub fn hint_spans(mode: Mode, keep: impl Fn(Action) -> bool, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    for (i, (keys, word)) in crate::app::keymap::hints(mode, keep)
-        .into_iter()
-        .enumerate()
-    {
+    for (i, piece) in hint_pieces(mode, keep, theme).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
         }
-        spans.push(Span::styled(keys, theme.key()));
-        spans.push(Span::styled(format!(" {word}"), theme.dim()));
+        spans.extend(piece);
     }
     spans
 }

@@ -2,7 +2,7 @@
 //! the same at 100 sessions as at 50,000.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
@@ -12,8 +12,10 @@ use crate::app::rows::Column;
 use crate::app::table::scroll_offset;
 use crate::snapshot::Session;
 use crate::text::{one_line, short_ms};
+use crate::ui::fields::{self, Field, arrow, rows_field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::cut;
 
 /// Columns shown at a terminal width: DB and State go first when narrow.
 pub fn columns_for(width: u16) -> Vec<Column> {
@@ -40,12 +42,26 @@ fn width_of(c: Column) -> Constraint {
     }
 }
 
-fn cell_text(s: &Session, c: Column) -> String {
+/// The widths the table gives `cols` in `width` columns (as `Table` lays
+/// them out: one column of spacing, the query fills the rest).
+fn column_widths(cols: &[Column], width: u16) -> Vec<u16> {
+    Layout::horizontal(cols.iter().map(|c| width_of(*c)))
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// The text of a cell, cut to its `width` with `…`.
+fn cell_text(s: &Session, c: Column, tagged: bool, width: u16) -> String {
     let max = match c {
         Column::Query => 400,
         _ => 64,
     };
-    match c {
+    let text = match c {
+        Column::Id if tagged => format!("*{}", s.id),
         Column::Id => s.id.to_string(),
         Column::User => one_line(&s.user, max).into_owned(),
         Column::Host => one_line(&s.host, max).into_owned(),
@@ -54,29 +70,49 @@ fn cell_text(s: &Session, c: Column) -> String {
         Column::Time => short_ms(s.time_ms),
         Column::State => one_line(&s.state, max).into_owned(),
         Column::Query => one_line(s.info.as_deref().unwrap_or(""), max).into_owned(),
-    }
+    };
+    cut(&text, usize::from(width))
 }
 
-/// The table title: counts, sort, filter, scope.
-fn title(app: &App) -> Line<'static> {
+/// The table title: counts, the rows on screen, sort, scope, filter;
+/// whole fields only, the least needed go first when narrow.
+fn title(app: &App, offset: usize, body: usize, width: usize) -> Line<'static> {
     let table = &app.table;
     let total = app.sessions().len();
-    let mut t = format!(" Sessions {} of {total} ", table.rows.len());
-    t.push_str(&format!(
-        "· sort {} {} ",
-        table.sort.column.title(),
-        if table.sort.descending { "▼" } else { "▲" }
+    let shown = table.rows.len();
+    let mut f = vec![Field::new(
+        Span::raw(format!("Sessions {shown} of {total}")),
+        0,
+    )];
+    f.extend(rows_field(offset, body, shown));
+    f.push(Field::new(
+        Span::raw(format!(
+            "sort {} {}",
+            table.sort.column.title(),
+            arrow(table.sort.descending)
+        )),
+        3,
     ));
     if let Some((by, key)) = &table.scope {
-        t.push_str(&format!("· {}={} ", by.label(), one_line(key, 40)));
+        f.push(Field::new(
+            Span::raw(format!("{}={}", by.label(), one_line(key, 40))),
+            1,
+        ));
     }
     if !table.filter.is_empty() {
-        t.push_str(&format!("· filter \"{}\" ", one_line(&table.filter, 40)));
+        f.push(Field::new(
+            Span::raw(format!("filter \"{}\"", one_line(&table.filter, 40))),
+            1,
+        ));
     }
     if table.hide_idle {
-        t.push_str("· idle hidden ");
+        f.push(Field::new(Span::raw("idle hidden"), 2));
     }
-    Line::from(t)
+    let line = fields::fit(f, width.saturating_sub(2), Span::raw(" · "));
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(line.spans);
+    spans.push(Span::raw(" "));
+    Line::from(spans)
 }
 
 /// Draws the table into `area`.
@@ -86,6 +122,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let body = layout::rows_in(area);
     let offset = scroll_offset(table.offset, table.cursor, body, table.rows.len());
     let sessions = app.sessions();
+    let widths = column_widths(&cols, area.width);
     let header = Row::new(cols.iter().map(|c| {
         let mut t = c.title().to_string();
         if *c == table.sort.column {
@@ -103,13 +140,10 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .map(|(pos, &i)| {
             let s = &sessions[i];
             let tagged = table.tags.contains(&s.id);
-            let cells = cols.iter().map(|c| {
-                let mut text = cell_text(s, *c);
-                if *c == Column::Id && tagged {
-                    text = format!("*{text}");
-                }
-                Cell::from(text)
-            });
+            let cells = cols
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| Cell::from(cell_text(s, *c, tagged, *w)));
             let mut style = if s.is_sleeping() {
                 theme.idle()
             } else {
@@ -123,10 +157,17 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             }
             Row::new(cells).style(style)
         });
-    let stale = app.is_stale();
-    let mut block = Block::default().borders(Borders::TOP).title(title(app));
-    if stale {
-        block = block.title(Span::styled(" STALE: not live ", theme.crit()));
+    let stale = " STALE: not live ";
+    let room = usize::from(area.width).saturating_sub(if app.is_stale() {
+        stale.chars().count()
+    } else {
+        0
+    });
+    let mut block = Block::default()
+        .borders(Borders::TOP)
+        .title(title(app, offset, body, room));
+    if app.is_stale() {
+        block = block.title(Span::styled(stale, theme.crit()));
     }
     let widget = Table::new(rows, cols.iter().map(|c| width_of(*c)))
         .header(header)
@@ -170,5 +211,14 @@ mod tests {
         assert!(!columns_for(80).contains(&Column::Db));
         assert!(!columns_for(80).contains(&Column::State));
         assert!(columns_for(120).contains(&Column::State));
+    }
+
+    #[test]
+    fn widths_are_the_tables_and_the_query_fills_the_rest() {
+        let cols = columns_for(80);
+        let w = column_widths(&cols, 80);
+        assert_eq!(w.len(), cols.len());
+        let used: u16 = w.iter().sum::<u16>() + (w.len() as u16 - 1);
+        assert_eq!(used, 80);
     }
 }

@@ -141,3 +141,26 @@ fn restart_or_flush_is_no_rejection_rise_and_no_spike() {
     });
     assert!(get(&f, FindingKind::Headroom).is_none(), "{f:#?}");
 }
+
+/// "running" is the header's: client sessions running a statement, not the
+/// server's Threads_running (which counts conntop's own statement and the
+/// event scheduler).
+#[test]
+fn running_is_what_the_header_shows() {
+    let f = one(B::new(100)
+        .add(85, "app", "10.0.0.1", "Sleep", 1)
+        .add(2, "app", "10.0.0.1", "Query", 1)
+        .add(1, "event_scheduler", "localhost", "Daemon", 9000)
+        .with(|s| {
+            s.status.threads_connected = 88;
+            s.status.threads_running = 4;
+        })
+        .snap());
+    let h = get(&f, FindingKind::Headroom).expect("headroom");
+    assert!(
+        h.evidence
+            .contains(&"Connected: 88 of max_connections 100 (88%); 2 running".to_string()),
+        "{:#?}",
+        h.evidence
+    );
+}

@@ -255,3 +255,17 @@ fn a_low_wait_timeout_blames_the_client_only_when_sessions_outlive_it() {
     );
     assert!(sqls(leak).is_empty());
 }
+
+/// The used slots are the gauge's: `Threads_connected`, with conntop's own
+/// connection, without the event scheduler (which holds no slot).
+#[test]
+fn used_slots_are_what_the_gauge_shows() {
+    let f = one(B::new(100)
+        .add(20, "app", "10.0.0.7", "Sleep", 400)
+        .add(1, "event_scheduler", "localhost", "Daemon", 9000)
+        .with(|s| s.status.threads_connected = 21)
+        .snap());
+    let leak = get(&f, FindingKind::Leak).expect("leak");
+    let ev = leak.evidence.join("\n");
+    assert!(ev.contains("95% of the 21 used slots"), "{ev}");
+}

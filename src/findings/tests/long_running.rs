@@ -124,3 +124,16 @@ fn long_running_critical_at_quarter_of_max() {
     let l = get(&f, FindingKind::LongRunning).expect("long_running");
     assert_eq!(l.severity, Severity::Critical);
 }
+
+/// Only statements count: a login that hangs, a session being killed and a
+/// replica's binlog stream are no statements to stop.
+#[test]
+fn only_running_statements_are_long_running() {
+    let f = one(B::new(100)
+        .add(1, "unauthenticated user", "10.0.0.5", "Connect", 120)
+        .add(1, "app", "10.0.0.5", "Killed", 120)
+        .add(1, "repl", "10.0.0.6", "Binlog Dump", 9000)
+        .add(1, "event_scheduler", "localhost", "Daemon", 9000)
+        .snap());
+    assert!(get(&f, FindingKind::LongRunning).is_none(), "{f:#?}");
+}
