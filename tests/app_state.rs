@@ -1280,6 +1280,10 @@ fn every_table_key_does_what_its_binding_says() {
                 assert!(matches!(effects[..], [Effect::Quit]), "{what}");
                 continue;
             }
+            if b.action == Action::Suspend {
+                assert!(matches!(effects[..], [Effect::Suspend]), "{what}");
+                continue;
+            }
             if matches!(b.action, Action::IntervalUp | Action::IntervalDown) {
                 let want = if b.action == Action::IntervalUp {
                     Duration::from_secs(2)
