@@ -28,8 +28,11 @@ use crate::thresholds::Thresholds;
 use crate::tui;
 
 mod kill_mode;
+mod recording;
+
 pub(crate) use kill_mode::kill_on;
 pub use kill_mode::{KillOrder, kill};
+pub use recording::{record, replay};
 
 /// A failure to report as `conntop: <message>` with exit code 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +83,7 @@ pub(crate) fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         ))
     })?;
     for warning in log.take_warnings() {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     Ok(log)
 }
@@ -200,6 +203,11 @@ fn run_dashboard(
         None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
+    // `--record DIR`: a tee between the poller and the dashboard.
+    let recording = match &cli.dashboard.record {
+        Some(dir) => Some(recording::record_tee(dir, &handle)?),
+        None => None,
+    };
     // `--on-alert`: a thread between the poller and the dashboard runs them.
     let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
         Some(config) => {
@@ -207,8 +215,11 @@ fn run_dashboard(
                 config,
                 thresholds(cli, defaults.idle_over, defaults.query_over),
             );
-            let tee = AlertTee::start(&handle, hook)
-                .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            let tee = AlertTee::start(
+                recording.as_ref().map_or(&handle.link, |(link, _)| link),
+                hook,
+            )
+            .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
             Some(tee)
         }
         None => None,
@@ -225,7 +236,11 @@ fn run_dashboard(
     }
     let result = tui::run(
         app,
-        alerting.as_ref().map_or(&handle.link, |(link, _)| link),
+        alerting
+            .as_ref()
+            .map(|(link, _)| link)
+            .or(recording.as_ref().map(|(link, _)| link))
+            .unwrap_or(&handle.link),
     );
     if let Some((link, tee)) = alerting {
         drop(link);
@@ -233,6 +248,10 @@ fn run_dashboard(
         for line in tee.stop() {
             eprintln!("conntop: {line}");
         }
+    }
+    if let Some((link, tee)) = recording {
+        drop(link);
+        tee.stop();
     }
     handle.stop();
     result.map_err(Failure::from)

@@ -21,6 +21,7 @@ pub(super) const FLEET_ACTIONS: &[Action] = &[
     Action::NextSort,
     Action::ReverseSort,
     Action::Help,
+    Action::Suspend,
     Action::Quit,
 ];
 
@@ -119,6 +120,13 @@ pub(super) const FLEET: &[Binding] = &[
         action: Action::Help,
         hint: Some("help"),
         help: "this help",
+        section: Section::General,
+        ..BASE
+    },
+    Binding {
+        keys: &[Ctrl('z')],
+        action: Action::Suspend,
+        help: "suspend to the shell (fg brings conntop back)",
         section: Section::General,
         ..BASE
     },

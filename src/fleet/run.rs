@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as TermEvent, KeyEventKind};
-use signal_hook::consts::SIGTSTP;
+use signal_hook::consts::{SIGHUP, SIGTSTP};
 
 use crate::app::Options;
 use crate::audit::AuditLog;
@@ -151,7 +151,11 @@ fn event_loop(
                     Ok(Input::Event(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => FleetEvent::Key(k),
                     Ok(Input::Event(TermEvent::Resize(w, h))) => FleetEvent::Resize(w, h),
                     Ok(Input::Event(_)) => continue,
-                    Ok(Input::Gone(e)) => return Err(e),
+                    // The terminal hung up: the same end as SIGHUP.
+                    Ok(Input::Gone) => {
+                        tui::ended_by(SIGHUP);
+                        return Ok(());
+                    }
                     Err(_) => return Err(io::Error::other("the terminal input stopped")),
                 }
             },
@@ -167,6 +171,11 @@ fn event_loop(
         for effect in state::update(fleet, event) {
             match effect {
                 FleetEffect::Quit => return Ok(()),
+                FleetEffect::Suspend => {
+                    tui::suspend(terminal)?;
+                    urgent = true;
+                    fleet.touch();
+                }
                 FleetEffect::Send(server, cmd) => {
                     // Pollers end only when the fleet stops them.
                     if !source.send(server, cmd) {

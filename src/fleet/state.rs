@@ -63,6 +63,8 @@ pub enum FleetEvent {
 #[derive(Debug, Clone)]
 pub enum FleetEffect {
     Quit,
+    /// Leave the screen to the shell until `fg` (Ctrl-Z).
+    Suspend,
     /// A command for the poller of server `0` only.
     Send(usize, Command),
 }
@@ -165,6 +167,11 @@ impl Fleet {
     /// True once after anything on screen changed: the loop redraws then.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
+    }
+
+    /// Marks the screen for a redraw (after the terminal came back).
+    pub fn touch(&mut self) {
+        self.dirty = true;
     }
 
     /// True when something on screen changed since the last draw.
@@ -274,6 +281,7 @@ impl Fleet {
         let (cursor, page) = (self.cursor, self.page());
         match action {
             Action::Quit => return vec![FleetEffect::Quit],
+            Action::Suspend => return vec![FleetEffect::Suspend],
             Action::Up => self.move_to(cursor.saturating_sub(1)),
             Action::Down => self.move_to(cursor + 1),
             Action::PageUp => self.move_to(cursor.saturating_sub(page)),
@@ -404,6 +412,7 @@ impl Fleet {
             .into_iter()
             .map(|effect| match effect {
                 Effect::Quit => FleetEffect::Quit,
+                Effect::Suspend => FleetEffect::Suspend,
                 Effect::Send(cmd) => FleetEffect::Send(open, cmd),
             })
             .collect()

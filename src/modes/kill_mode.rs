@@ -192,7 +192,7 @@ pub(crate) fn kill_on(
         )?;
     }
     for warning in &result.warnings {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     if let Some(e) = result.audit_error {
         return Err(Failure(e));
