@@ -113,4 +113,12 @@ actions! {
     Slower,
     /// Replay: the go-to-a-time prompt.
     GoTo,
+    /// Fleet: open the selected server's dashboard.
+    OpenServer,
+    /// A server's dashboard: back to the fleet.
+    BackToFleet,
+    /// A server's dashboard: the next server of the fleet, in its order.
+    NextServer,
+    /// A server's dashboard: the previous server of the fleet.
+    PrevServer,
 }

@@ -332,15 +332,15 @@ pub struct CheckArgs {
 #[command(next_help_heading = "Alerts")]
 pub struct AlertArgs {
     /// Run the --on-alert commands when connections reach this share of max_connections (80%), when clients are refused (1040) and when a critical finding starts; each kind at most once a minute [default: --warn].
-    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
+    #[arg(long, global = true, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
     pub alert_at: Option<f64>,
 
     /// Shell command to run on an alert, with CONNTOP_ALERT, CONNTOP_SERVER, CONNTOP_USAGE_PCT, CONNTOP_CONNECTED, CONNTOP_MAX, CONNTOP_FINDINGS, ... in its environment (repeatable).
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, global = true, value_name = "CMD")]
     pub on_alert: Vec<String>,
 
     /// An alert command still running after this long is killed (its process group).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
     pub alert_timeout: Duration,
 }
 

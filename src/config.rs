@@ -21,6 +21,7 @@ mod argv;
 mod error;
 mod option_file;
 mod prompt;
+mod target;
 mod url;
 
 pub use argv::{hide_passwords, normalize_argv, password_spans};
@@ -28,6 +29,7 @@ pub use error::ConfigError;
 use error::io_reason;
 use option_file::{OptionFs, RealFs, read_option_files};
 pub use prompt::prompt_password;
+pub use target::{check_url, redact_url, resolve_host, resolve_url};
 
 /// Port used when no source names one (as mysql).
 pub const DEFAULT_PORT: u16 = 3306;
@@ -208,8 +210,13 @@ pub struct ConnectArgs {
     pub protocol: Option<Protocol>,
 
     /// Connection URL: mysql://user[:pass]@host[:port][/db]; flags override its parts.
+    /// Repeat it to watch several servers (each URL then overrides the flags).
     #[arg(long, value_name = "URL", global = true)]
-    pub url: Option<String>,
+    pub url: Vec<String>,
+
+    /// Watch the servers listed in FILE: one per line, host, host:port or a mysql:// URL.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub hosts: Option<PathBuf>,
 
     /// Read only this option file.
     #[arg(
@@ -404,18 +411,30 @@ fn resolve_with(
     env: &dyn Fn(&str) -> Option<String>,
     fs: &dyn OptionFs,
 ) -> Result<ConnectOptions, ConfigError> {
-    let flags = Layer::from_args(args);
-    let url = match &args.url {
-        Some(text) => url::parse(text)?,
-        None => Layer::default(),
+    let url = match args.url.as_slice() {
+        [] => Layer::default(),
+        [text] => url::parse(text)?,
+        _ => return Err(target::several_urls()),
     };
+    merge(args, Layer::from_args(args), url, env, fs)
+}
+
+/// `first` over `second` (the command line: flags and URLs) over the
+/// environment over the option files of `args`.
+fn merge(
+    args: &ConnectArgs,
+    first: Layer,
+    second: Layer,
+    env: &dyn Fn(&str) -> Option<String>,
+    fs: &dyn OptionFs,
+) -> Result<ConnectOptions, ConfigError> {
     let environment = Layer::from_env(env)?;
     let files = read_option_files(args, env, fs)?;
 
     // As MariaDB's client: a port on the command line means TCP, unless -S is also given.
-    let port_on_command_line = flags.port.is_some() || url.port.is_some();
-    let socket_on_command_line = flags.socket.is_some();
-    let merged = flags.over(url).over(environment).over(files);
+    let port_on_command_line = first.port.is_some() || second.port.is_some();
+    let socket_on_command_line = first.socket.is_some() || second.socket.is_some();
+    let merged = first.over(second).over(environment).over(files);
 
     let host = merged
         .host

@@ -24,6 +24,7 @@ pub mod config;
 pub mod explain;
 pub mod filter;
 pub mod findings;
+pub mod fleet;
 pub mod groups;
 pub mod history;
 pub mod kill;

@@ -11,25 +11,27 @@ use crate::alert::hook::{AlertConfig, AlertHook, AlertTee};
 use crate::app::{App, Options};
 use crate::audit::{AuditLog, AuditSink};
 use crate::cli::{
-    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, KillArgs,
-    ManArgs, SandboxArgs,
+    self, Cli, CompletionsArgs, DEMO_IDLE_OVER, DEMO_QUERY_OVER, DemoArgs, Format, ManArgs,
+    SandboxArgs,
 };
-use crate::command::{Expect, KillMode, KillOutcome};
 use crate::config::{self, ConnectOptions};
 use crate::findings;
+use crate::fleet::{self, Servers};
 use crate::history::{History, Sample};
-use crate::kill::executor::{self, Batch};
-use crate::kill::{self, Refusal, Safety, Selection};
+use crate::kill::Safety;
 use crate::poller::{self, PollerConfig};
 use crate::report;
 use crate::sandbox::{self, Load, Sandbox, SandboxOptions};
 use crate::source::{Source, SourceError};
-use crate::text::{one_line, short_ms};
+use crate::text::one_line;
 use crate::thresholds::Thresholds;
 use crate::tui;
 
+mod kill_mode;
 mod recording;
 
+pub(crate) use kill_mode::kill_on;
+pub use kill_mode::{KillOrder, kill};
 pub use recording::{record, replay};
 
 /// A failure to report as `conntop: <message>` with exit code 1.
@@ -42,7 +44,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-fn env(key: &str) -> Option<String> {
+pub(crate) fn env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
@@ -56,7 +58,7 @@ pub(crate) fn thresholds(cli: &Cli, idle: Duration, query: Duration) -> Threshol
     }
 }
 
-fn safety(cli: &Cli) -> Safety {
+pub(crate) fn safety(cli: &Cli) -> Safety {
     Safety {
         allow_system: cli.safety.allow_system,
         ignore_users: cli.safety.ignore_user.clone(),
@@ -67,7 +69,7 @@ fn safety(cli: &Cli) -> Safety {
 }
 
 /// Opens the audit log named by `--audit-log` or the default path.
-fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
+pub(crate) fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
     let path = cli
         .safety
         .audit_log
@@ -86,8 +88,21 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
     Ok(log)
 }
 
-/// Resolves the connection options and asks for the password if `-p` was bare.
+/// The one server the flags name; several (`-h a,b`, `--hosts`, `--url`
+/// twice) are refused here: see [`fleet::servers`] for the modes that take them.
 pub(crate) fn connect_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
+    match fleet::servers(cli)? {
+        Servers::One(opts) => Ok(opts),
+        Servers::Many(targets) => Err(Failure(format!(
+            "{} servers named; this mode watches one (the dashboard, --once and kill take several)",
+            targets.len()
+        ))),
+    }
+}
+
+/// Resolves the connection options of one server named the usual way and
+/// asks for the password if `-p` was bare.
+pub(crate) fn flag_options(cli: &Cli) -> Result<ConnectOptions, Failure> {
     let mut opts = config::resolve(&cli.connect, &env)?;
     opts.ask_password_if_needed()?;
     Ok(opts)
@@ -100,7 +115,7 @@ pub(crate) fn attempts(opts: &ConnectOptions) -> Vec<Opts> {
         .collect()
 }
 
-fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
+pub(crate) fn connect_error(endpoint: &str, e: &SourceError) -> Failure {
     match e {
         SourceError::TooManyConnections(help) => Failure(help.clone()),
         other => Failure(format!("{endpoint}: {other}")),
@@ -129,13 +144,16 @@ fn is_local(opts: &ConnectOptions) -> bool {
         })
 }
 
-fn colors(cli: &Cli) -> bool {
+pub(crate) fn colors(cli: &Cli) -> bool {
     !cli.dashboard.no_color && env("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// The dashboard against the server the flags name.
 pub fn dashboard(cli: &Cli) -> Result<(), Failure> {
-    let opts = connect_options(cli)?;
+    let opts = match fleet::servers(cli)? {
+        Servers::One(opts) => opts,
+        Servers::Many(targets) => return fleet::run::dashboard(cli, targets),
+    };
     let endpoint = opts.endpoint();
     let attempts = attempts(&opts);
     // Connect before the terminal is taken over, so a wrong password or an
@@ -241,7 +259,10 @@ fn run_dashboard(
 
 /// `--once`: one snapshot to stdout.
 pub fn once(cli: &Cli) -> Result<(), Failure> {
-    let opts = connect_options(cli)?;
+    let opts = match fleet::servers(cli)? {
+        Servers::One(opts) => opts,
+        Servers::Many(targets) => return fleet::once::run(cli, &targets),
+    };
     let endpoint = opts.endpoint();
     let mut source = Source::connect(&attempts(&opts), &endpoint)
         .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
@@ -263,155 +284,6 @@ pub fn once(cli: &Cli) -> Result<(), Failure> {
         // `conntop --once | head` is fine.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(Failure::from),
-    }
-}
-
-/// `conntop kill`: kills idle (`--idle-over`) or long-running
-/// (`--query-over`) sessions with the same rules as the dashboard.
-pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
-    let (mode, expect_idle, threshold) = match (cli.thresholds.idle_over, cli.thresholds.query_over)
-    {
-        (Some(d), None) => (KillMode::Connection, true, d),
-        (None, Some(d)) => (KillMode::Query, false, d),
-        // `cli::check` refuses both and neither as usage errors first.
-        _ => {
-            return Err(Failure(
-                "give exactly one of --idle-over or --query-over".to_string(),
-            ));
-        }
-    };
-    let safety = safety(cli);
-    if safety.read_only {
-        return Err(Failure(
-            "read-only mode (--read-only): nothing is killed".to_string(),
-        ));
-    }
-    let opts = connect_options(cli)?;
-    let endpoint = opts.endpoint();
-    let mut source = Source::connect(&attempts(&opts), &endpoint)
-        .map_err(|e| first_connect_error(&opts, &endpoint, &e))?;
-    let safety = safety.connected(source.own_id(), source.privileges());
-    let mut audit = audit_log(cli)?;
-    let seen_at = std::time::SystemTime::now();
-    let mut sessions = source
-        .read_sessions()
-        .map_err(|e| connect_error(&endpoint, &e))?;
-    // `--where`, ANDed with `--match-user` / `--match-host` (the selection).
-    if let Some(filter) = &args.where_ {
-        sessions.retain(|s| filter.matches(s));
-    }
-    let selection = Selection {
-        users: args.match_user.clone(),
-        hosts: args.match_host.clone(),
-    };
-    let expect = if expect_idle {
-        Expect::IdleAtLeast { min: threshold }
-    } else {
-        Expect::RunningAtLeast { min: threshold }
-    };
-    let targets = kill::targets(&sessions, expect, &safety, &selection);
-    let not_ours = sessions
-        .iter()
-        .filter(|s| kill::meets(s, expect) && selection.matches(s))
-        .filter(|s| safety.refuses(s) == Some(Refusal::OtherAccount))
-        .count();
-    if not_ours > 0 {
-        eprintln!(
-            "conntop: warning: left out {not_ours} sessions of other accounts: \
-             killing them needs CONNECTION ADMIN or SUPER"
-        );
-    }
-    let mut what = if expect_idle {
-        format!(
-            "idle for at least {}",
-            humantime::format_duration(threshold)
-        )
-    } else {
-        format!(
-            "running for at least {}",
-            humantime::format_duration(threshold)
-        )
-    };
-    if let Some(filter) = &args.where_ {
-        what.push_str(&format!(" where {:?}", one_line(filter.as_str(), 200)));
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{} {} sessions {what} on {endpoint}",
-        if args.dry_run {
-            "would kill"
-        } else {
-            "killing"
-        },
-        targets.len()
-    )?;
-    let why = format!("conntop kill: {what}");
-    let batch = Batch {
-        mode,
-        method: cli.safety.kill_method.into(),
-        dry_run: args.dry_run,
-        why: &why,
-        server: &endpoint,
-        seen_at,
-    };
-    let mut write_error = None;
-    let result = executor::execute(
-        &mut source,
-        &targets,
-        &batch,
-        &safety,
-        &mut audit,
-        &mut |t, outcome, _| {
-            let s = &t.session;
-            let (word, detail) = match outcome {
-                KillOutcome::Killed => ("killed", String::new()),
-                KillOutcome::WouldKill => ("would kill", String::new()),
-                KillOutcome::Skipped(why) => ("skipped", format!(" ({why})")),
-                KillOutcome::Failed(why) => ("failed", format!(" ({why})")),
-            };
-            let line = format!(
-                "{word:<10} {:>8} {}@{} {} {} {}{detail}",
-                s.id,
-                one_line(&s.user, 32),
-                one_line(s.client_host(), 64),
-                one_line(&s.command, 16),
-                short_ms(s.time_ms),
-                one_line(s.info.as_deref().unwrap_or(""), 80),
-            );
-            if let Err(e) = writeln!(out, "{}", line.trim_end()) {
-                write_error.get_or_insert(e);
-            }
-        },
-    );
-    if args.dry_run {
-        writeln!(
-            out,
-            "dry run: would kill {}, skipped {}, nothing sent; audit log {}",
-            result.tally.would_kill,
-            result.tally.skipped,
-            audit.path().display()
-        )?;
-    } else {
-        writeln!(
-            out,
-            "{}; audit log {}",
-            kill::summary(mode, &result.tally),
-            audit.path().display()
-        )?;
-    }
-    for warning in &result.warnings {
-        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
-    }
-    if let Some(e) = result.audit_error {
-        return Err(Failure(e));
-    }
-    if let Some(e) = write_error {
-        return Err(Failure::from(e));
-    }
-    match result.first_error {
-        Some(e) if result.tally.failed > 0 => Err(Failure(e)),
-        _ => Ok(()),
     }
 }
 

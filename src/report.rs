@@ -150,6 +150,65 @@ pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
     out
 }
 
+/// One server of `--once` over several: `target` (the name as given),
+/// `error` (null when the poll worked) and, when it worked, every field of
+/// the single-server [`Report`].
+#[derive(Debug, Serialize)]
+pub struct FleetItem<'a> {
+    pub target: &'a str,
+    pub error: Option<&'a str>,
+    #[serde(flatten)]
+    pub report: Option<Report<'a>>,
+}
+
+/// The JSON document of `--once --format json` over several servers.
+#[derive(Debug, Serialize)]
+pub struct FleetReport<'a> {
+    pub servers: Vec<FleetItem<'a>>,
+}
+
+/// What `--once` got from one server of several: its snapshot and
+/// findings, or the one-line reason it got none.
+pub type Polled<'a> = (&'a str, Result<(&'a Snapshot, &'a [Finding]), &'a str>);
+
+/// Pretty JSON of several servers, in the order given.
+pub fn fleet_json(servers: &[Polled<'_>]) -> String {
+    let doc = FleetReport {
+        servers: servers
+            .iter()
+            .map(|(target, polled)| match polled {
+                Ok((snap, findings)) => FleetItem {
+                    target,
+                    error: None,
+                    report: Some(report(snap, findings)),
+                },
+                Err(e) => FleetItem {
+                    target,
+                    error: Some(e),
+                    report: None,
+                },
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// A block per server: `== target ==`, then its table or its error.
+pub fn fleet_table(servers: &[Polled<'_>]) -> String {
+    let mut out = String::new();
+    for (i, (target, polled)) in servers.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("== {} ==\n", one_line(target, 120)));
+        match polled {
+            Ok((snap, findings)) => out.push_str(&table(snap, findings)),
+            Err(e) => out.push_str(&format!("error: {}\n", one_line(e, 400))),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use crate::ui;
 const REDRAW_EVERY: Duration = Duration::from_secs(1);
 
 /// What the input thread reports.
-enum Input {
+pub(crate) enum Input {
     Event(TermEvent),
     /// The terminal failed or closed; the dashboard ends.
     Gone,
@@ -137,7 +137,7 @@ fn restore() {
 
 /// Leaves the screen to the shell while the process is stopped (SIGTSTP or
 /// Ctrl-Z), and takes it back, redrawn in full, when it continues.
-fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
+pub(crate) fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
     restore();
     // Stops the process here; returns on SIGCONT.
     signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
@@ -160,6 +160,19 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
 
 /// Runs the dashboard until the user quits or a signal arrives.
 pub fn run(mut app: App, source: &Link) -> io::Result<()> {
+    with_terminal(|terminal, input, signals| event_loop(&mut app, source, terminal, input, signals))
+}
+
+/// Records the signal that ends the dashboard (see [`signal_exit_status`]).
+pub(crate) fn ended_by(sig: i32) {
+    ENDED_BY.store(sig, Ordering::Relaxed);
+}
+
+/// Takes over the terminal (signals, input thread, panic hook), runs a
+/// loop on it, and restores it whatever the loop returns.
+pub(crate) fn with_terminal(
+    body: impl FnOnce(&mut ratatui::DefaultTerminal, &Receiver<Input>, &Receiver<i32>) -> io::Result<()>,
+) -> io::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(
             "the dashboard needs a terminal (for scripts use --once --format json)",
@@ -175,8 +188,7 @@ pub fn run(mut app: App, source: &Link) -> io::Result<()> {
             return Err(e);
         }
     };
-    let result = spawn_input()
-        .and_then(|input| event_loop(&mut app, source, &mut terminal, &input, &signals));
+    let result = spawn_input().and_then(|input| body(&mut terminal, &input, &signals));
     restore();
     // `restore` showed the cursor already. Dropping the terminal would try
     // again and, on a terminal that hung up, print the failure to a stderr

@@ -1146,6 +1146,7 @@ fn app_in(mode: Mode) -> App {
         Mode::Help => Some(Action::Help),
         Mode::Diagnosis => Some(Action::Diagnosis),
         Mode::Replay | Mode::GoTo => unreachable!("a replay's modes: tests/record.rs"),
+        Mode::Fleet | Mode::Server => unreachable!("a fleet's modes: tests/fleet.rs"),
     };
     if let Some(a) = opener {
         act(&mut app, Mode::Table, a);

@@ -162,7 +162,7 @@ fn demo_help_lists_what_the_demo_uses() {
         "demo --help",
         &[
             "--scenario",
-            "[possible values: leak, long, pool, spike, all]",
+            "[possible values: leak, long, pool, spike, lock, all]",
             "--max-connections",
             "--idle-over",
             "[default: 30s]",

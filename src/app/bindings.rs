@@ -17,6 +17,8 @@ pub(super) fn table(mode: Mode) -> &'static [Binding] {
         Mode::Diagnosis => DIAGNOSIS,
         Mode::Replay => REPLAY,
         Mode::GoTo => GO_TO,
+        Mode::Fleet => super::fleet_bindings::FLEET,
+        Mode::Server => super::fleet_bindings::SERVER,
     }
 }
 
@@ -97,11 +99,13 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Quit,
         ],
         Mode::GoTo => &[ApplyFilter, ClearInput, DeleteChar, Quit],
+        Mode::Fleet => super::fleet_bindings::FLEET_ACTIONS,
+        Mode::Server => super::fleet_bindings::SERVER_ACTIONS,
     }
 }
 
 /// The fields a table row leaves out.
-const BASE: Binding = Binding {
+pub(super) const BASE: Binding = Binding {
     keys: &[],
     also: &[],
     action: Action::Quit,
@@ -340,7 +344,7 @@ const TABLE: &[Binding] = &[
 ];
 
 /// Ctrl-C quits from every dialog.
-const CTRL_C_QUITS: Binding = Binding {
+pub(super) const CTRL_C_QUITS: Binding = Binding {
     keys: &[Ctrl('c')],
     action: Action::Quit,
     ..BASE

@@ -167,6 +167,11 @@ pub enum Mode {
     Replay,
     /// The go-to-a-time prompt of a replay.
     GoTo,
+    /// The fleet: one row per server.
+    Fleet,
+    /// A server's dashboard opened from the fleet: these keys come before
+    /// the table's (the fleet hands every other key to the dashboard).
+    Server,
 }
 
 /// What a key that is not in a mode's table does.
@@ -194,9 +199,12 @@ impl Mode {
     /// The modes only a replay has.
     pub const REPLAY: [Mode; 2] = [Mode::Replay, Mode::GoTo];
 
-    /// Every mode, a replay's included.
+    /// The modes only a fleet has (the fleet handles them above the app).
+    pub const FLEET: [Mode; 2] = [Mode::Fleet, Mode::Server];
+
+    /// Every mode, a replay's and a fleet's included.
     pub fn every() -> impl Iterator<Item = Mode> {
-        Mode::ALL.into_iter().chain(Mode::REPLAY)
+        Mode::ALL.into_iter().chain(Mode::REPLAY).chain(Mode::FLEET)
     }
 
     /// The mode's binding table.
@@ -212,7 +220,9 @@ impl Mode {
     /// What keys outside the table do.
     pub fn other_keys(self) -> OtherKeys {
         match self {
-            Mode::Table | Mode::Confirm | Mode::Replay => OtherKeys::Ignored,
+            Mode::Table | Mode::Confirm | Mode::Replay | Mode::Fleet | Mode::Server => {
+                OtherKeys::Ignored
+            }
             Mode::Filter | Mode::GoTo => OtherKeys::Typed,
             Mode::Detail | Mode::Help | Mode::Diagnosis => OtherKeys::Close,
         }
@@ -229,6 +239,8 @@ impl Mode {
             Mode::Diagnosis => "diagnosis",
             Mode::Replay => "replay",
             Mode::GoTo => "go to",
+            Mode::Fleet => "fleet",
+            Mode::Server => "server",
         }
     }
 }

@@ -11,6 +11,7 @@ mod bindings;
 pub mod data;
 pub mod dialog;
 mod explain;
+mod fleet_bindings;
 pub mod keymap;
 pub mod ladder;
 mod locks;
@@ -120,6 +121,9 @@ pub struct App {
     pub message: Option<Message>,
     /// Set while replaying a recording: the time cursor.
     pub replay: Option<ReplayView>,
+    /// The server's name when this dashboard is one of a fleet: the header,
+    /// every kill confirmation and every kill message name it.
+    pub server: Option<String>,
     /// The terminal's area, for the table's height.
     screen: Rect,
 }
@@ -136,6 +140,7 @@ impl App {
             kills: Kills::default(),
             message: None,
             replay: None,
+            server: None,
             screen: DEFAULT_SCREEN,
         };
         app.fit();
@@ -172,8 +177,13 @@ impl App {
     }
 
     fn say(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        let text = match &self.server {
+            Some(name) => format!("{}: {text}", crate::text::one_line(name, 60)),
+            None => text,
+        };
         self.message = Some(Message {
-            text: text.into(),
+            text,
             level,
             at: self.now,
         });
@@ -430,6 +440,8 @@ impl App {
             | Action::Faster
             | Action::Slower
             | Action::GoTo => {}
+            // The fleet's, handled above the app.
+            Action::OpenServer | Action::BackToFleet | Action::NextServer | Action::PrevServer => {}
         }
         Vec::new()
     }

@@ -30,7 +30,16 @@ const APPLIES: [Applies; 8] = [
         name: "kill",
         // No gauge, no colours, no dashboard. --read-only applies: a lock that
         // makes kill refuse (exit 1), which a wrapper may always pass.
-        not: &["warn", "crit", "no_color", "interval", "filter"],
+        not: &[
+            "warn",
+            "crit",
+            "no_color",
+            "interval",
+            "filter",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
+        ],
         connection: true,
         globals: true,
     },
@@ -61,8 +70,9 @@ const APPLIES: [Applies; 8] = [
     },
     Applies {
         name: "check",
-        // Reads one or two snapshots: no kills, no screen.
+        // Reads one or two snapshots of one server: no kills, no screen.
         not: &[
+            "hosts",
             "read_only",
             "allow_system",
             "ignore_user",
@@ -72,6 +82,9 @@ const APPLIES: [Applies; 8] = [
             "interval",
             "filter",
             "no_color",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
         ],
         connection: true,
         globals: true,
@@ -107,6 +120,9 @@ const APPLIES: [Applies; 8] = [
             "audit_log",
             "kill_method",
             "interval",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
         ],
         connection: false,
         globals: true,

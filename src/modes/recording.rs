@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::alert::hook::{AlertConfig, AlertHook};
 use crate::app::{App, Options};
 use crate::cli::{Cli, Format, RecordArgs, ReplayArgs};
 use crate::kill::Safety;
@@ -80,7 +81,15 @@ pub fn record(cli: &Cli, args: &RecordArgs) -> Result<(), Failure> {
             args.max_size
         ),
     );
-    let result = record::daemon::run(&handle, writer, &mut err);
+    let hooks = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
+        Some(config) => {
+            let defaults = Thresholds::default();
+            let t = super::thresholds(cli, defaults.idle_over, defaults.query_over);
+            record::daemon::Hooks::with_alerts(AlertHook::new(config, t))
+        }
+        None => record::daemon::Hooks::default(),
+    };
+    let result = record::daemon::run(&handle, writer, hooks, &mut err);
     handle.stop();
     result.map_err(Failure)
 }

@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, select};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use crate::alert::hook::AlertHook;
 use crate::command::{Down, Feed};
 use crate::link::{Link, SourceEnd};
 use crate::snapshot::Snapshot;
@@ -21,15 +22,28 @@ use crate::text::short_duration;
 use super::clock::rfc3339_seconds;
 use super::writer::{Files, Writer, WriterEvent};
 
-/// Called once per recorded snapshot, after it is written: where alerts
-/// (`--alert-at`, `--on-alert`) plug in. Returns lines to log.
+/// Called once per recorded snapshot, after it is written: the alerts of
+/// `conntop record --alert-at ... --on-alert CMD`. Returns lines to log.
 #[derive(Debug, Default)]
-pub struct Hooks {}
+pub struct Hooks {
+    alerts: Option<AlertHook>,
+}
 
 impl Hooks {
-    /// Looks at one snapshot; nothing is done with it yet.
-    pub fn on_snapshot(&mut self, _snap: &Snapshot) -> Vec<String> {
-        Vec::new()
+    /// Hooks that run these alerts.
+    pub fn with_alerts(alerts: AlertHook) -> Hooks {
+        Hooks {
+            alerts: Some(alerts),
+        }
+    }
+
+    /// Looks at one snapshot: alerts that fire (their commands run on
+    /// their own threads) and commands that failed since, as log lines.
+    pub fn on_snapshot(&mut self, snap: &Snapshot) -> Vec<String> {
+        match &mut self.alerts {
+            Some(alerts) => alerts.on_snapshot(snap),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -117,11 +131,11 @@ fn stop_signals() -> std::io::Result<Receiver<i32>> {
 pub fn run<F: Files>(
     link: &Link,
     mut writer: Writer<F>,
+    mut hooks: Hooks,
     log: &mut dyn Write,
 ) -> Result<(), String> {
     let signals = stop_signals().map_err(|e| format!("cannot watch signals: {e}"))?;
     let mut conn = Connection::default();
-    let mut hooks = Hooks::default();
     loop {
         select! {
             recv(link.feed) -> feed => match feed {

@@ -66,7 +66,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         if app.replay.is_some() {
             crate::ui::replay::hints(theme, usize::from(area.width))
         } else {
-            table_hints(theme, usize::from(area.width))
+            table_hints(theme, usize::from(area.width), app.server.is_some())
         }
     };
     frame.render_widget(Paragraph::new(line), area);
@@ -96,8 +96,12 @@ const GAP: usize = 2;
 /// The table's hints that fit `width`: when they do not all fit, the
 /// highest rank goes first (the ranks are data, in the binding table), and
 /// the rest keep their table order.
-fn table_hints(theme: Theme, width: usize) -> Line<'static> {
+fn table_hints(theme: Theme, width: usize, in_fleet: bool) -> Line<'static> {
     let mut hints = keymap::footer_hints(Mode::Table);
+    if in_fleet {
+        // One of a fleet: the way back and to the neighbours come first.
+        hints.splice(0..0, keymap::footer_hints(Mode::Server));
+    }
     let cost = |h: &keymap::FooterHint| h.keys.chars().count() + 1 + h.word.chars().count();
     let total = |hints: &[keymap::FooterHint]| {
         (hints.iter().map(cost).sum::<usize>() + GAP * hints.len()).saturating_sub(GAP)

@@ -30,6 +30,13 @@ const SEP: &str = "  ";
 /// whole or absent (see `fields`).
 fn status_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
     let mut f = vec![Field::new(Span::styled("conntop", theme.title()), 0)];
+    // One of a fleet: which server this is.
+    if let Some(name) = &app.server {
+        f.push(Field::new(
+            Span::styled(format!("[{}]", one_line(name, 40)), theme.key()),
+            0,
+        ));
+    }
     if let Some(s) = &app.data.snapshot {
         let version = one_line(&s.server.version, 40).into_owned();
         let number = version.split('-').next().unwrap_or_default().to_string();

@@ -6,6 +6,7 @@ pub mod dialogs;
 pub mod explain;
 pub mod fields;
 pub mod findings;
+pub mod fleet;
 pub mod footer;
 pub mod groups;
 pub mod header;
@@ -53,7 +54,11 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     footer::render(app, theme, frame, parts.footer);
     if let Some(Dialog::Confirm(plan)) = &app.dialog {
-        confirm::overlay(plan, theme, area).render(frame, area, 0, theme);
+        let overlay = match &app.server {
+            Some(name) => fleet::confirm_overlay(plan, theme, area, name),
+            None => confirm::overlay(plan, theme, area),
+        };
+        overlay.render(frame, area, 0, theme);
     } else if let (Some(o), Some(scroll)) = (
         scrolling_overlay(app, theme, area),
         app.dialog.as_ref().and_then(Dialog::scroll),
@@ -65,6 +70,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 /// The open dialog's box when it is one that scrolls.
 fn scrolling_overlay(app: &App, theme: Theme, screen: Rect) -> Option<Overlay> {
     match app.dialog.as_ref()? {
+        Dialog::Help { .. } if app.server.is_some() => Some(fleet::server_help(theme)),
         Dialog::Help { .. } => Some(help::overlay(theme)),
         Dialog::Detail { id, .. } => Some(dialogs::detail(app, theme, screen, *id)),
         Dialog::Diagnosis { .. } => Some(dialogs::diagnosis(app, theme, screen)),
