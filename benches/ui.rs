@@ -298,7 +298,7 @@ fn pileup(mut snap: Snapshot, waiters: usize) -> Snapshot {
             TABLES[i % PILEUP_TABLES]
         ));
     }
-    with_locks(snap)
+    snap
 }
 
 /// The waits and the graph of `snap`, as `Source::poll` builds them.
@@ -366,11 +366,14 @@ struct Bench {
 }
 
 impl Bench {
-    /// [`Bench::new`] with a lock pile-up of `waiters` sessions.
-    fn with_pileup(n: usize, waiters: usize) -> Bench {
+    /// [`Bench::new`] with a lock pile-up of `waiters` sessions; `infer`
+    /// puts the waits and the graph on each snapshot (else the same
+    /// sessions come without lock data: the control).
+    fn with_pileup(n: usize, waiters: usize, infer: bool) -> Bench {
         let mut b = Bench::new(n);
-        b.locks = true;
-        b.last = Arc::new(pileup((*b.last).clone(), waiters));
+        b.locks = infer;
+        let snap = pileup((*b.last).clone(), waiters);
+        b.last = Arc::new(if infer { with_locks(snap) } else { snap });
         app::update(&mut b.app, Event::Feed(Feed::Snapshot(Arc::clone(&b.last))));
         b
     }
@@ -598,7 +601,15 @@ fn main() {
 /// refreshes of the sessions view and of the locks view.
 fn bench_locks() -> (Stats, Stats) {
     let n = TARGET_AT;
-    let mut b = Bench::with_pileup(n, PILEUP_WAITERS);
+    let control = measure(
+        &mut Bench::with_pileup(n, PILEUP_WAITERS, false),
+        Bench::prepare_snapshot,
+        |b| {
+            b.feed();
+            b.render();
+        },
+    );
+    let mut b = Bench::with_pileup(n, PILEUP_WAITERS, true);
     let graph = &b.last.locks;
     println!(
         "{n:>8}  lock pile-up: {} waiting, {} roots, the first with {} behind it",
@@ -635,6 +646,7 @@ fn bench_locks() -> (Stats, Stats) {
     for (name, s) in [
         ("(f) poller: inference + graph (+ a copy)", infer),
         ("    the copy alone", copy),
+        ("(g0) full refresh, same sessions, no lock data", control),
         ("(g) full refresh, sessions view, marks", sessions_view),
         ("(h) full refresh, locks view (Tab x4)", locks_view),
     ] {

@@ -73,12 +73,12 @@ pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Option<LockPileu
     let graph = &snap.locks;
     let root = graph.roots.first()?;
     let find = |id: u64| graph.position(id).and_then(|i| snap.sessions.get(i));
-    let below: Vec<&Session> = graph.below(root.id).into_iter().filter_map(find).collect();
+    let (below, mut chain) = graph.walk(root.id);
+    let below: Vec<&Session> = below.into_iter().filter_map(find).collect();
     let longest_wait_ms = below.iter().map(|s| s.time_ms).max().unwrap_or(0);
     if root.total < PILEUP_MIN && longest_wait_ms < PILEUP_LONG_MS {
         return None;
     }
-    let mut chain = graph.deepest_chain(root.id);
     chain.pop();
     let chain: Vec<&Session> = chain.into_iter().filter_map(find).collect();
     let session = find(root.id);

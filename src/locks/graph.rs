@@ -246,6 +246,14 @@ impl Graph {
     /// session furthest down (the first found, so the longest waiting at
     /// each level) up to `id`; just `[id]` when nobody waits on it. One walk.
     pub fn deepest_chain(&self, id: u64) -> Vec<u64> {
+        self.walk(id).1
+    }
+
+    /// One walk down from `id`: every session waiting on it, directly or
+    /// down the chain (as [`Graph::below`], in walk order), and the
+    /// deepest chain (as [`Graph::deepest_chain`]).
+    pub fn walk(&self, id: u64) -> (Vec<u64>, Vec<u64>) {
+        let mut order: Vec<u64> = Vec::new();
         let mut parent: HashMap<u64, u64> = HashMap::new();
         let mut queue: VecDeque<(u64, usize)> = VecDeque::from([(id, 0)]);
         let mut deepest = (id, 0);
@@ -253,6 +261,7 @@ impl Graph {
             for &w in self.waiters_of(h) {
                 if w != id && !parent.contains_key(&w) {
                     parent.insert(w, h);
+                    order.push(w);
                     queue.push_back((w, depth + 1));
                     if depth + 1 > deepest.1 {
                         deepest = (w, depth + 1);
@@ -260,13 +269,13 @@ impl Graph {
                 }
             }
         }
-        let mut out = vec![deepest.0];
+        let mut chain = vec![deepest.0];
         let mut at = deepest.0;
         while let Some(&p) = parent.get(&at) {
-            out.push(p);
+            chain.push(p);
             at = p;
         }
-        out
+        (order, chain)
     }
 
     /// The sessions waiting on `id` directly, longest wait first.
@@ -479,6 +488,9 @@ mod tests {
             "the longest waiting at depth 2"
         );
         assert_eq!(g.deepest_chain(22), vec![22]);
+        let (below, _) = g.walk(1);
+        assert_eq!(below.len(), 21);
+        assert_eq!(below.iter().copied().collect::<HashSet<u64>>(), g.below(1));
         assert_eq!(g.chain(1), vec![1]);
         assert_eq!(g.waiters_of(2).len(), 20);
         // Longest wait first.
