@@ -22,6 +22,8 @@ macro_rules! actions {
 actions! {
     /// Leave conntop.
     Quit,
+    /// Stop conntop for the shell (Ctrl-Z); `fg` brings it back.
+    Suspend,
     /// Previous row; in a dialog, scroll up a line.
     Up,
     /// Next row; in a dialog, scroll down a line.
@@ -78,12 +80,32 @@ actions! {
     ThresholdUp,
     /// Kill preview: the next rung of the threshold ladder down.
     ThresholdDown,
-    /// Filter prompt: keep the text and close.
+    /// Filter prompt: keep the text and close (go-to prompt: go there).
     ApplyFilter,
-    /// Filter prompt: clear the text and close.
+    /// Filter prompt: clear the text and close (go-to prompt: close).
     ClearInput,
     /// Filter prompt: delete the last character.
     DeleteChar,
     /// Close a dialog.
     Close,
+    /// Replay: one sample back.
+    StepBack,
+    /// Replay: one sample forward.
+    StepForward,
+    /// Replay: a minute back.
+    MinuteBack,
+    /// Replay: a minute forward.
+    MinuteForward,
+    /// Replay: the next event (a threshold crossed, refusals, a finding).
+    NextEvent,
+    /// Replay: the previous event.
+    PreviousEvent,
+    /// Replay: play or pause.
+    PlayPause,
+    /// Replay: play faster.
+    Faster,
+    /// Replay: play slower.
+    Slower,
+    /// Replay: the go-to-a-time prompt.
+    GoTo,
 }

@@ -75,10 +75,14 @@ pub enum Mode {
     Sandbox(SandboxArgs),
     /// Print a shell completion script: conntop completions bash|zsh|fish.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff): conntop man [kill|demo|check|completions|man].
+    /// Print the manual page (roff): conntop man [kill|demo|check|record|replay|completions|man].
     Man(ManArgs),
     /// One status line with performance data for Nagios, Icinga or Sensu; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     Check(CheckArgs),
+    /// Record every snapshot to a directory, without a terminal (a daemon or a service).
+    Record(RecordArgs),
+    /// Replay a recording in the dashboard, or print one moment or the incident timeline.
+    Replay(ReplayArgs),
 }
 
 /// Thresholds shared by the dashboard, the findings and `kill`.
@@ -177,6 +181,55 @@ pub struct DashboardArgs {
     /// No colours (also when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Also record every snapshot to this directory (as `conntop record` does).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+}
+
+/// `conntop record`.
+#[derive(Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// Where the recording files go (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Delete files whose data are all older than this.
+    #[arg(long, value_name = "DURATION", default_value = "48h", value_parser = parse_retention)]
+    pub retention: Duration,
+
+    /// Delete the oldest files while the recording takes more than this (2GB, 500MB, 1GiB).
+    #[arg(long, value_name = "SIZE", default_value = "2GB", value_parser = parse_size)]
+    pub max_size: u64,
+}
+
+/// `conntop replay`.
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// A recording directory, or one recording file.
+    #[arg(value_name = "DIR|FILE")]
+    pub path: PathBuf,
+
+    /// Start at this moment (UTC): 03:12, 2026-11-30 03:12:05, -10m, start, end.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+
+    /// Print the moment (--at, default the end) as --once does, and exit.
+    #[arg(long, conflicts_with = "summary")]
+    pub once: bool,
+
+    /// Output of --once.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "table",
+        requires = "once"
+    )]
+    pub format: Format,
+
+    /// Print the incident timeline: thresholds crossed, refusals, findings, the peak.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// `--format` values.
@@ -238,7 +291,15 @@ pub struct ManArgs {
 }
 
 /// The subcommands with a manual page of their own.
-pub const MAN_PAGES: [&str; 5] = ["kill", "demo", "check", "completions", "man"];
+pub const MAN_PAGES: [&str; 7] = [
+    "kill",
+    "demo",
+    "check",
+    "record",
+    "replay",
+    "completions",
+    "man",
+];
 
 /// The demo's `--idle-over` default: its leak shows within a minute.
 pub const DEMO_IDLE_OVER: Duration = Duration::from_secs(30);
@@ -271,15 +332,15 @@ pub struct CheckArgs {
 #[command(next_help_heading = "Alerts")]
 pub struct AlertArgs {
     /// Run the --on-alert commands when connections reach this share of max_connections (80%), when clients are refused (1040) and when a critical finding starts; each kind at most once a minute [default: --warn].
-    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
+    #[arg(long, global = true, value_name = "PERCENT", value_parser = parse_percent, requires = "on_alert")]
     pub alert_at: Option<f64>,
 
     /// Shell command to run on an alert, with CONNTOP_ALERT, CONNTOP_SERVER, CONNTOP_USAGE_PCT, CONNTOP_CONNECTED, CONNTOP_MAX, CONNTOP_FINDINGS, ... in its environment (repeatable).
-    #[arg(long, value_name = "CMD")]
+    #[arg(long, global = true, value_name = "CMD")]
     pub on_alert: Vec<String>,
 
     /// An alert command still running after this long is killed (its process group).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "10s", value_parser = parse_alert_timeout)]
     pub alert_timeout: Duration,
 }
 
@@ -351,6 +412,54 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
 /// `--filter` and `--where`: a filter expression (see [`crate::filter`]).
 fn parse_filter(text: &str) -> Result<Filter, String> {
     Filter::parse(text).map_err(|e| e.to_string())
+}
+
+/// Longest `--retention`.
+pub const MAX_RETENTION: Duration = Duration::from_secs(3650 * 24 * 3600);
+
+fn parse_retention(text: &str) -> Result<Duration, String> {
+    let d = parse_duration_up_to(text, MAX_RETENTION)?;
+    if d < Duration::from_secs(60) {
+        return Err("must be at least 1m".to_string());
+    }
+    Ok(d)
+}
+
+/// A size: `2GB` (10^9), `1GiB` (2^30), `500MB`, `64k`, `4096`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!(
+            "{:?} is not a size (try 2GB, 500MB or 1GiB)",
+            crate::text::one_line(t, 40)
+        )
+    })?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0f64.powi(4),
+        _ => {
+            return Err(format!(
+                "unknown size unit {:?} (try 2GB, 500MB or 1GiB)",
+                crate::text::one_line(unit, 20)
+            ));
+        }
+    };
+    let bytes = n * mult;
+    if !(4096.0..=1e15).contains(&bytes) {
+        return Err("must be between 4KB and 1PB".to_string());
+    }
+    Ok(bytes as u64)
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -554,6 +663,49 @@ mod tests {
         );
         assert!(parse(&["--ignore-user", "["]).is_err());
         assert!(parse(&["demo", "--scenario", "chaos"]).is_err());
+        assert!(parse(&["record"]).is_err(), "record needs --dir");
+        assert!(parse(&["record", "--dir", "d", "--max-size", "2 parsecs"]).is_err());
+        assert!(parse(&["record", "--dir", "d", "--retention", "1s"]).is_err());
+        assert!(parse(&["replay", "d", "--format", "json"]).is_err());
+        assert!(parse(&["replay", "d", "--once", "--summary"]).is_err());
+    }
+
+    #[test]
+    fn record_and_replay() {
+        let cli = parse(&[
+            "record",
+            "--dir",
+            "/tmp/r",
+            "--max-size",
+            "500MB",
+            "-u",
+            "mon",
+        ])
+        .expect("parses");
+        match cli.command {
+            Some(Mode::Record(r)) => {
+                assert_eq!(r.max_size, 500_000_000);
+                assert_eq!(r.retention, Duration::from_secs(48 * 3600));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&[
+            "replay", "/tmp/r", "--at", "03:12", "--once", "--format", "json",
+        ])
+        .expect("parses");
+        assert!(
+            matches!(cli.command, Some(Mode::Replay(ref r)) if r.once && r.format == Format::Json)
+        );
+        assert!(
+            parse(&["--record", "/tmp/r"])
+                .expect("parses")
+                .dashboard
+                .record
+                .is_some()
+        );
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert!(parse_size("1").is_err());
     }
 
     #[test]

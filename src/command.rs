@@ -108,6 +108,8 @@ pub enum Command {
     },
     /// Poll at this interval from now on (no reply).
     SetInterval(Duration),
+    /// Move a replay's time cursor (a live source ignores it).
+    Replay(crate::replay::ReplayCommand),
 }
 
 /// What happened to one target.
@@ -192,6 +194,8 @@ pub enum Reply {
         tally: KillTally,
         first_error: Option<String>,
     },
+    /// Where a replay is now (after a command, or a played step).
+    Replay(Box<crate::replay::ReplayFrame>),
 }
 
 /// Serialises a Duration as whole milliseconds.

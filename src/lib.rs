@@ -29,6 +29,8 @@ pub mod kill;
 pub mod link;
 pub mod modes;
 pub mod poller;
+pub mod record;
+pub mod replay;
 pub mod report;
 pub mod sandbox;
 pub mod snapshot;

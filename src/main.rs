@@ -26,7 +26,7 @@ fn separate_password_value(args: &[OsString]) -> bool {
 
 /// A usage error: one line naming the help that explains it, exit code 2.
 fn usage_error_of(command: &str, line: &str) -> ExitCode {
-    eprintln!("conntop: {line} (see {command} --help)");
+    conntop::text::stderr_line(&format!("conntop: {line} (see {command} --help)"));
     ExitCode::from(2)
 }
 
@@ -37,7 +37,25 @@ fn check_exit(verdict: &conntop::check::Verdict) -> ExitCode {
     ExitCode::from(verdict.state.code())
 }
 
+/// No core file: the process holds the database password in memory (a
+/// terminal hang-up once aborted conntop and left one behind with it).
+fn no_core_dumps() {
+    #[cfg(unix)]
+    {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit only reads the struct passed by reference, which
+        // lives across the call; it has no other memory effects.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    no_core_dumps();
     let argv: Vec<OsString> = std::env::args_os().collect();
     // Like the mysql client: `ps` shows `-pxxxxxx` from here on. Best effort: where it
     // cannot be done (not Linux), the password stays visible to `ps`, as documented.
@@ -104,18 +122,20 @@ fn main() -> ExitCode {
         Some(Mode::Completions(args)) => modes::completions(args),
         Some(Mode::Man(args)) => modes::man(args),
         Some(Mode::Check(args)) => return check_exit(&conntop::check::run(&cli, args)),
+        Some(Mode::Record(args)) => modes::record(&cli, args),
+        Some(Mode::Replay(args)) => modes::replay(&cli, args),
     };
     if let Some(status) = conntop::tui::signal_exit_status() {
         // Ended by SIGTERM/SIGHUP/...: the shell's convention, 128 + signal.
         if let Err(Failure(msg)) = &result {
-            eprintln!("conntop: {msg}");
+            conntop::text::stderr_line(&format!("conntop: {msg}"));
         }
         return ExitCode::from(status);
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(msg)) => {
-            eprintln!("conntop: {msg}");
+            conntop::text::stderr_line(&format!("conntop: {msg}"));
             ExitCode::FAILURE
         }
     }

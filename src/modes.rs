@@ -28,6 +28,10 @@ use crate::text::{one_line, short_ms};
 use crate::thresholds::Thresholds;
 use crate::tui;
 
+mod recording;
+
+pub use recording::{record, replay};
+
 /// A failure to report as `conntop: <message>` with exit code 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure(pub String);
@@ -77,7 +81,7 @@ fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         ))
     })?;
     for warning in log.take_warnings() {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     Ok(log)
 }
@@ -181,6 +185,11 @@ fn run_dashboard(
         None => safety,
     };
     let handle = poller::spawn(config, first, first_error);
+    // `--record DIR`: a tee between the poller and the dashboard.
+    let recording = match &cli.dashboard.record {
+        Some(dir) => Some(recording::record_tee(dir, &handle)?),
+        None => None,
+    };
     // `--on-alert`: a thread between the poller and the dashboard runs them.
     let alerting = match AlertConfig::from_flags(&cli.alerts, cli.thresholds.warn) {
         Some(config) => {
@@ -188,8 +197,11 @@ fn run_dashboard(
                 config,
                 thresholds(cli, defaults.idle_over, defaults.query_over),
             );
-            let tee = AlertTee::start(&handle, hook)
-                .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
+            let tee = AlertTee::start(
+                recording.as_ref().map_or(&handle.link, |(link, _)| link),
+                hook,
+            )
+            .map_err(|e| Failure(format!("cannot start the alert thread: {e}")))?;
             Some(tee)
         }
         None => None,
@@ -206,7 +218,11 @@ fn run_dashboard(
     }
     let result = tui::run(
         app,
-        alerting.as_ref().map_or(&handle.link, |(link, _)| link),
+        alerting
+            .as_ref()
+            .map(|(link, _)| link)
+            .or(recording.as_ref().map(|(link, _)| link))
+            .unwrap_or(&handle.link),
     );
     if let Some((link, tee)) = alerting {
         drop(link);
@@ -214,6 +230,10 @@ fn run_dashboard(
         for line in tee.stop() {
             eprintln!("conntop: {line}");
         }
+    }
+    if let Some((link, tee)) = recording {
+        drop(link);
+        tee.stop();
     }
     handle.stop();
     result.map_err(Failure::from)
@@ -381,7 +401,7 @@ pub fn kill(cli: &Cli, args: &KillArgs) -> Result<(), Failure> {
         )?;
     }
     for warning in &result.warnings {
-        eprintln!("conntop: warning: {warning}");
+        crate::text::stderr_line(&format!("conntop: warning: {warning}"));
     }
     if let Some(e) = result.audit_error {
         return Err(Failure(e));

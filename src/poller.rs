@@ -200,7 +200,7 @@ impl Poller {
                     };
                     let _ = self.end.replies.send(Reply::Statement { id, text });
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok(Command::Replay(_)) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }

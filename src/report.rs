@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::findings::Finding;
 use crate::snapshot::{Counts, Flavor, Session, Snapshot};
-use crate::text::{one_line, short_ms};
+use crate::text::{cell, one_line, short_ms};
 
 /// The JSON document of `--once --format json`.
 #[derive(Debug, Serialize)]
@@ -76,10 +76,13 @@ pub fn report<'a>(snap: &'a Snapshot, findings: &'a [Finding]) -> Report<'a> {
     }
 }
 
-/// Pretty JSON (control characters escaped by serde, so safe on a terminal).
+/// Pretty JSON, safe on a terminal: serde escapes the C0 controls, and
+/// [`text::json_inert`] the C1 controls, bidi overrides and other characters
+/// of uncertain width (the data is the same once parsed).
 pub fn json(snap: &Snapshot, findings: &[Finding]) -> String {
-    serde_json::to_string_pretty(&report(snap, findings))
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let text = serde_json::to_string_pretty(&report(snap, findings))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    crate::text::json_inert(text)
 }
 
 /// A plain-text table, every server string sanitised, no line ending in a
@@ -133,14 +136,14 @@ pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
     sessions.sort_by(|a, b| b.time_ms.cmp(&a.time_ms).then(a.id.cmp(&b.id)));
     for x in sessions {
         line(format!(
-            "{:>10} {:<16} {:<22} {:<12} {:<10} {:>8} {:<20} {}",
+            "{:>10} {} {} {} {} {:>8} {} {}",
             x.id,
-            one_line(&x.user, 16),
-            one_line(&x.host, 22),
-            one_line(x.db.as_deref().unwrap_or(""), 12),
-            one_line(&x.command, 10),
+            cell(&x.user, 16),
+            cell(&x.host, 22),
+            cell(x.db.as_deref().unwrap_or(""), 12),
+            cell(&x.command, 10),
             short_ms(x.time_ms),
-            one_line(&x.state, 20),
+            cell(&x.state, 20),
             one_line(x.info.as_deref().unwrap_or(""), 120),
         ));
     }

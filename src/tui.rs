@@ -29,7 +29,7 @@ const REDRAW_EVERY: Duration = Duration::from_secs(1);
 enum Input {
     Event(TermEvent),
     /// The terminal failed or closed; the dashboard ends.
-    Gone(io::Error),
+    Gone,
 }
 
 /// Forwards terminal events until the receiver is dropped or reading fails.
@@ -41,9 +41,9 @@ fn spawn_input() -> io::Result<Receiver<Input>> {
             loop {
                 let msg = match event::read() {
                     Ok(ev) => Input::Event(ev),
-                    Err(e) => Input::Gone(e),
+                    Err(_) => Input::Gone,
                 };
-                let gone = matches!(msg, Input::Gone(_));
+                let gone = matches!(msg, Input::Gone);
                 if tx.send(msg).is_err() || gone {
                     return;
                 }
@@ -92,24 +92,53 @@ fn spawn_signals() -> io::Result<Receiver<i32>> {
     Ok(rx)
 }
 
-/// A panic on any thread restores the terminal (ratatui's hook, installed by
-/// `try_init`), prints once, and ends the process: a dashboard whose poller
-/// or input thread died would only show stale data.
+/// A panic on any thread restores the terminal, prints once, and ends the
+/// process: a dashboard whose poller or input thread died would only show
+/// stale data. Nothing here may panic again (a hung-up terminal fails every
+/// write: ratatui's own restore would print that failure and abort).
 fn exit_on_panic() {
     static ONCE: Once = Once::new();
-    let restore_and_print = std::panic::take_hook();
+    let print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         ONCE.call_once(|| {
-            restore_and_print(info);
+            restore();
+            print(info);
             std::process::exit(101);
         });
     }));
 }
 
+/// True when a terminal write failed because the terminal is gone.
+fn hung_up(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::EIO) {
+        return true;
+    }
+    matches!(e.kind(), io::ErrorKind::BrokenPipe)
+}
+
+/// Takes the terminal: raw mode, the alternate screen, a hidden cursor.
+fn init() -> io::Result<ratatui::DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    ratatui::Terminal::new(ratatui::prelude::CrosstermBackend::new(io::stdout()))
+}
+
+/// Gives the terminal back, quietly: after a hang-up every write fails and
+/// there is nobody to tell.
+fn restore() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
 /// Leaves the screen to the shell while the process is stopped (SIGTSTP or
 /// Ctrl-Z), and takes it back, redrawn in full, when it continues.
 fn suspend(terminal: &mut ratatui::DefaultTerminal) -> io::Result<()> {
-    ratatui::restore();
+    restore();
     // Stops the process here; returns on SIGCONT.
     signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
     crossterm::terminal::enable_raw_mode()?;
@@ -137,20 +166,30 @@ pub fn run(mut app: App, source: &Link) -> io::Result<()> {
         ));
     }
     let signals = spawn_signals()?;
-    // try_init installs a panic hook that restores the terminal first.
-    let mut terminal = match ratatui::try_init() {
+    exit_on_panic();
+    let mut terminal = match init() {
         Ok(t) => t,
         Err(e) => {
             // It may have failed after raw mode was switched on.
-            ratatui::restore();
+            restore();
             return Err(e);
         }
     };
-    exit_on_panic();
     let result = spawn_input()
         .and_then(|input| event_loop(&mut app, source, &mut terminal, &input, &signals));
-    ratatui::restore();
-    result
+    restore();
+    // `restore` showed the cursor already. Dropping the terminal would try
+    // again and, on a terminal that hung up, print the failure to a stderr
+    // that is gone too, which panics. The process ends right after.
+    std::mem::forget(terminal);
+    match result {
+        // Drawing on a terminal that hung up: the same end as SIGHUP.
+        Err(e) if hung_up(&e) => {
+            ENDED_BY.store(SIGHUP, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn event_loop(
@@ -181,7 +220,12 @@ fn event_loop(
                 Ok(Input::Event(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Event::Key(k),
                 Ok(Input::Event(TermEvent::Resize(w, h))) => Event::Resize(w, h),
                 Ok(Input::Event(_)) => continue,
-                Ok(Input::Gone(e)) => return Err(e),
+                // The terminal hung up (SSH dropped, window closed): the
+                // same end as SIGHUP, whether or not the signal came.
+                Ok(Input::Gone) => {
+                    ENDED_BY.store(SIGHUP, Ordering::Relaxed);
+                    return Ok(());
+                }
                 Err(_) => return Err(io::Error::other("the terminal input stopped")),
             },
             recv(source.feed) -> feed => match feed {
@@ -197,6 +241,7 @@ fn event_loop(
         for effect in app::update(app, event) {
             match effect {
                 Effect::Quit => return Ok(()),
+                Effect::Suspend => suspend(terminal)?,
                 Effect::Send(cmd) => {
                     if source.commands.send(cmd).is_err() {
                         return Err(io::Error::other("the data source stopped"));

@@ -308,3 +308,42 @@ fn the_dashboards_tee_never_waits_on_a_command() {
         "{lines:?}"
     );
 }
+
+/// `conntop record --alert-at 10% --on-alert CMD`: the recorder runs the
+/// command when usage crosses the threshold, and logs the alert on stderr.
+#[test]
+fn the_recorder_runs_alerts() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let sb = private_sandbox(20);
+    let dir = Scratch::new("alert-record");
+    let _held: Vec<Conn> = (0..4).map(|_| Conn::new(sb.opts(APP)).unwrap()).collect();
+    let mut child = Command::new(common::conntop_bin())
+        .args(["record", "-h", "127.0.0.1", "-P", &sb.port().to_string()])
+        .args(["-u", "root", "--no-defaults", "-i", "200ms"])
+        .args(["--dir", &dir.path("rec"), "--alert-at", "10%"])
+        .args(["--on-alert", &env_script(&dir)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ran = wait_until(Duration::from_secs(10), || !runs(&dir).is_empty());
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(ran, "no alert command ran; stderr:\n{err}");
+    assert!(status.success(), "{status:?}\n{err}");
+    let env = &runs(&dir)[0];
+    assert_eq!(env["CONNTOP_ALERT"], "usage");
+    assert_eq!(env["CONNTOP_MAX"], "20");
+    assert!(err.contains("alert usage"), "{err}");
+}

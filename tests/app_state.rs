@@ -1141,6 +1141,7 @@ fn app_in(mode: Mode) -> App {
         Mode::Detail => Some(Action::Detail),
         Mode::Help => Some(Action::Help),
         Mode::Diagnosis => Some(Action::Diagnosis),
+        Mode::Replay | Mode::GoTo => unreachable!("a replay's modes: tests/record.rs"),
     };
     if let Some(a) = opener {
         act(&mut app, Mode::Table, a);
@@ -1277,6 +1278,10 @@ fn every_table_key_does_what_its_binding_says() {
             let effects = press(&mut app, k);
             if b.action == Action::Quit {
                 assert!(matches!(effects[..], [Effect::Quit]), "{what}");
+                continue;
+            }
+            if b.action == Action::Suspend {
+                assert!(matches!(effects[..], [Effect::Suspend]), "{what}");
                 continue;
             }
             if matches!(b.action, Action::IntervalUp | Action::IntervalDown) {

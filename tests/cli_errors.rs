@@ -360,3 +360,13 @@ fn pasted_url_passwords_never_show() {
         assert!(!out.stderr.contains("S3cr"), "{url}: {line}");
     }
 }
+
+/// A file under /proc that blocks on read (the kernel log) fails at once
+/// instead of hanging the start (as root it opens; as a user it is denied).
+#[test]
+fn an_option_file_that_blocks_on_read_fails_at_once() {
+    let run = run(&["--defaults-file", "/proc/kmsg", "--once"]);
+    let line = run.fails(1).to_string();
+    assert!(line.contains("/proc/kmsg"), "{line}");
+    assert!(run.took < Duration::from_secs(5), "took {:?}", run.took);
+}

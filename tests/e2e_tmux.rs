@@ -780,3 +780,94 @@ fn zero_width_characters_do_not_move_columns() {
     drop(user);
     runner.join().unwrap();
 }
+
+/// Ctrl-Z as a key (the terminal is raw, so it arrives as a key, not as
+/// SIGTSTP) leaves the screen to the shell too.
+#[test]
+fn ctrl_z_suspends_like_sigtstp() {
+    let t = Tmux::dashboard(80, 24, server().port, &[]);
+    t.wait_live();
+    let pid = t.conntop_pid();
+    t.keys(&["C-z"]);
+    let deadline = Instant::now() + WAIT;
+    while t.display("#{alternate_on}") != "0" {
+        assert!(Instant::now() < deadline, "Ctrl-Z did not leave the screen");
+        thread::sleep(Duration::from_millis(50));
+    }
+    signal("CONT", pid);
+    t.wait_live();
+    t.keys(&["q"]);
+    let screen = t.wait_for("conntop to exit", |s| s.contains(EXIT));
+    assert!(screen.contains(&format!("{EXIT}0")), "{screen}");
+}
+
+/// A terminal that hangs up while conntop ignores SIGHUP (nohup, a shell
+/// trap): every read and write fails. It still ends as a hang-up, 129, with
+/// no abort and no core file.
+#[test]
+fn a_hung_up_terminal_ends_with_129_not_an_abort() {
+    let socket = format!("conntop-hup-{}", std::process::id());
+    let dir = std::env::temp_dir().join(&socket);
+    fs::create_dir_all(&dir).unwrap();
+    let rc = dir.join("rc");
+    let script = format!(
+        "cd {dir}; ulimit -c unlimited; trap '' HUP; {bin} -h 127.0.0.1 -P {port} -u root \
+         --no-defaults --read-only; echo $? > {rc}",
+        dir = sh_quote(dir.to_str().unwrap()),
+        bin = sh_quote(conntop_bin().to_str().unwrap()),
+        port = server().port,
+        rc = sh_quote(rc.to_str().unwrap()),
+    );
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .unwrap()
+    };
+    let started = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-s",
+        "hup",
+        "bash",
+        "-c",
+        &script,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let screen = tmux(&["capture-pane", "-p", "-t", "hup"]);
+        if String::from_utf8_lossy(&screen.stdout).contains("● live") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the dashboard never came up");
+        thread::sleep(Duration::from_millis(100));
+    }
+    tmux(&["kill-server"]);
+    let code = loop {
+        if let Ok(text) = fs::read_to_string(&rc) {
+            if !text.trim().is_empty() {
+                break text.trim().to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "conntop did not end after the hang-up"
+        );
+        thread::sleep(Duration::from_millis(100));
+    };
+    let cores: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("core"))
+        .collect();
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(code, "129", "exit status after a hang-up");
+    assert!(cores.is_empty(), "a core file was left: {cores:?}");
+}

@@ -130,3 +130,55 @@ fn the_detail_asks_for_the_whole_statement_and_shows_it() {
     assert!(shown.contains("THE END */"), "{shown}");
     assert!(!shown.contains("reading the whole statement"), "{shown}");
 }
+
+/// The session moves on to another statement while its detail is open: the
+/// whole text read for the first one is not shown under the second, and the
+/// second is read.
+#[test]
+fn the_detail_reads_again_when_the_statement_changes() {
+    let first = format!("SELECT 'A' /* {}", "a".repeat(LISTED_INFO_CHARS - 14));
+    let second = format!("SELECT 'B' /* {}", "b".repeat(LISTED_INFO_CHARS - 14));
+    let snap = |info: &str, seq: u64| {
+        let mut s = raw_snapshot(
+            vec![session(7, "app", "10.0.0.1:5000", "Query", 3, info)],
+            2,
+            100,
+        );
+        s.seq = seq;
+        Feed::Snapshot(Arc::new(s))
+    };
+    let mut app = App::new(Options {
+        interval: Duration::from_secs(1),
+        ..Options::default()
+    });
+    update(&mut app, Event::Resize(100, 30));
+    update(&mut app, Event::Feed(snap(&first, 1)));
+    code(&mut app, KeyCode::Enter);
+    update(
+        &mut app,
+        Event::Reply(Reply::Statement {
+            id: 7,
+            text: Ok(Some(format!("{first} TAIL OF A */"))),
+        }),
+    );
+    // Same statement listed again: nothing to read.
+    assert!(update(&mut app, Event::Feed(snap(&first, 2))).is_empty());
+    // Another statement: read again.
+    let effects = update(&mut app, Event::Feed(snap(&second, 3)));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Send(Command::Statement { id: 7 })]
+        ),
+        "{effects:?}"
+    );
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| conntop::ui::render(&app, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let shown: String = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .map(|(x, y)| buf[(x, y)].symbol().to_string())
+        .collect();
+    assert!(!shown.contains("TAIL OF A"), "{shown}");
+    assert!(matches!(app.dialog, Some(Dialog::Detail { id: 7, .. })));
+}

@@ -38,6 +38,10 @@ pub enum Dialog {
     Diagnosis {
         scroll: u16,
     },
+    /// A replay's go-to-a-time prompt.
+    GoTo {
+        input: String,
+    },
 }
 
 impl Dialog {
@@ -49,6 +53,7 @@ impl Dialog {
             Dialog::Filter { .. } => Mode::Filter,
             Dialog::Confirm(_) => Mode::Confirm,
             Dialog::Diagnosis { .. } => Mode::Diagnosis,
+            Dialog::GoTo { .. } => Mode::GoTo,
         }
     }
 
@@ -58,7 +63,7 @@ impl Dialog {
             Dialog::Help { scroll }
             | Dialog::Detail { scroll, .. }
             | Dialog::Diagnosis { scroll } => Some(*scroll),
-            Dialog::Filter { .. } | Dialog::Confirm(_) => None,
+            Dialog::Filter { .. } | Dialog::Confirm(_) | Dialog::GoTo { .. } => None,
         }
     }
 
@@ -68,7 +73,7 @@ impl Dialog {
             Dialog::Help { scroll }
             | Dialog::Detail { scroll, .. }
             | Dialog::Diagnosis { scroll } => *scroll = (*scroll).min(limit),
-            Dialog::Filter { .. } | Dialog::Confirm(_) => {}
+            Dialog::Filter { .. } | Dialog::Confirm(_) | Dialog::GoTo { .. } => {}
         }
     }
 }
@@ -96,6 +101,7 @@ impl App {
         match dialog {
             Dialog::Confirm(plan) => return self.on_confirm(plan, action),
             Dialog::Filter { input } => self.on_filter(input, action),
+            Dialog::GoTo { input } => return self.on_goto(input, action),
             Dialog::Help { scroll } => {
                 self.dialog = scrolled(scroll, action).map(|scroll| Dialog::Help { scroll });
             }
@@ -138,6 +144,7 @@ impl App {
                 if key.modifiers.contains(KeyModifiers::CONTROL) {
                     return;
                 }
+                self.type_goto(c);
                 if let Some(Dialog::Filter { input }) = &mut self.dialog {
                     if input.chars().count() < FILTER_MAX {
                         input.push(c);

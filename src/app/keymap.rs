@@ -57,6 +57,8 @@ impl Key {
             Key::Code(code) => match code {
                 KeyCode::Up => "↑",
                 KeyCode::Down => "↓",
+                KeyCode::Left => "←",
+                KeyCode::Right => "→",
                 KeyCode::PageUp => "PgUp",
                 KeyCode::PageDown => "PgDn",
                 KeyCode::Home => "Home",
@@ -161,6 +163,10 @@ pub enum Mode {
     Help,
     /// The diagnosis.
     Diagnosis,
+    /// Replay keys, tried before the table's while replaying.
+    Replay,
+    /// The go-to-a-time prompt of a replay.
+    GoTo,
 }
 
 /// What a key that is not in a mode's table does.
@@ -175,7 +181,7 @@ pub enum OtherKeys {
 }
 
 impl Mode {
-    /// Every mode.
+    /// Every mode of the live dashboard.
     pub const ALL: [Mode; 6] = [
         Mode::Table,
         Mode::Filter,
@@ -184,6 +190,14 @@ impl Mode {
         Mode::Help,
         Mode::Diagnosis,
     ];
+
+    /// The modes only a replay has.
+    pub const REPLAY: [Mode; 2] = [Mode::Replay, Mode::GoTo];
+
+    /// Every mode, a replay's included.
+    pub fn every() -> impl Iterator<Item = Mode> {
+        Mode::ALL.into_iter().chain(Mode::REPLAY)
+    }
 
     /// The mode's binding table.
     pub fn bindings(self) -> &'static [Binding] {
@@ -198,8 +212,8 @@ impl Mode {
     /// What keys outside the table do.
     pub fn other_keys(self) -> OtherKeys {
         match self {
-            Mode::Table | Mode::Confirm => OtherKeys::Ignored,
-            Mode::Filter => OtherKeys::Typed,
+            Mode::Table | Mode::Confirm | Mode::Replay => OtherKeys::Ignored,
+            Mode::Filter | Mode::GoTo => OtherKeys::Typed,
             Mode::Detail | Mode::Help | Mode::Diagnosis => OtherKeys::Close,
         }
     }
@@ -213,6 +227,8 @@ impl Mode {
             Mode::Detail => "detail",
             Mode::Help => "help",
             Mode::Diagnosis => "diagnosis",
+            Mode::Replay => "replay",
+            Mode::GoTo => "go to",
         }
     }
 }
@@ -330,7 +346,7 @@ mod tests {
 
     #[test]
     fn no_two_bindings_of_a_mode_share_a_key() {
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             let mut seen = Vec::new();
             for b in mode.bindings() {
                 for k in b.all_keys() {
@@ -343,7 +359,7 @@ mod tests {
 
     #[test]
     fn every_action_of_every_mode_has_a_key_and_every_key_an_action() {
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for &action in mode.actions() {
                 let b = binding(mode, action)
                     .unwrap_or_else(|| panic!("{mode:?}: {action:?} has no key"));
@@ -367,7 +383,7 @@ mod tests {
         }
         for action in Action::ALL {
             assert!(
-                Mode::ALL.iter().any(|m| m.actions().contains(action)),
+                Mode::every().any(|m| m.actions().contains(action)),
                 "{action:?} is reachable in no mode"
             );
         }
@@ -376,9 +392,12 @@ mod tests {
     #[test]
     fn ctrl_c_quits_everywhere_and_only_the_filter_types() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             assert_eq!(action_for(mode, &ctrl_c), Some(Action::Quit), "{mode:?}");
-            assert_eq!(mode == Mode::Filter, mode.other_keys() == OtherKeys::Typed);
+            assert_eq!(
+                matches!(mode, Mode::Filter | Mode::GoTo),
+                mode.other_keys() == OtherKeys::Typed
+            );
         }
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(action_for(Mode::Table, &q), Some(Action::Quit));
@@ -394,7 +413,7 @@ mod tests {
     #[test]
     fn a_dialog_uses_the_table_key_for_the_same_action() {
         // A finding's `[I]` must work in the diagnosis as in the table.
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for b in mode.bindings() {
                 if matches!(
                     b.action,
@@ -451,7 +470,7 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .expect("README has a keys section");
-        for mode in Mode::ALL {
+        for mode in Mode::every() {
             for b in mode.bindings() {
                 for k in b.all_keys() {
                     let label = k.label();

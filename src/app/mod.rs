@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod pools;
 pub mod preview;
 pub mod progress;
+pub mod replay;
 pub mod rows;
 pub mod table;
 
@@ -35,6 +36,7 @@ pub use dialog::Dialog;
 pub use keymap::{Action, Mode};
 pub use preview::{Plan, PlanKind};
 pub use progress::{KillRun, Kills};
+pub use replay::ReplayView;
 pub use table::{GroupOrder, TableView, View};
 
 /// Settings the dashboard starts with.
@@ -68,6 +70,8 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Quit,
+    /// Leave the screen to the shell and stop until continued (Ctrl-Z).
+    Suspend,
     Send(Command),
 }
 
@@ -112,6 +116,8 @@ pub struct App {
     /// The kill batch in progress.
     pub kills: Kills,
     pub message: Option<Message>,
+    /// Set while replaying a recording: the time cursor.
+    pub replay: Option<ReplayView>,
     /// The terminal's area, for the table's height.
     screen: Rect,
 }
@@ -127,6 +133,7 @@ impl App {
             dialog: None,
             kills: Kills::default(),
             message: None,
+            replay: None,
             screen: DEFAULT_SCREEN,
         };
         app.fit();
@@ -153,7 +160,8 @@ impl App {
     /// the shown snapshot is older than three intervals (a paused view gets
     /// there too, and says PAUSED in the header).
     pub fn is_stale(&self) -> bool {
-        self.data.is_stale(self.now, self.opts.interval)
+        // A replay shows the past on purpose; the header says REPLAY.
+        self.replay.is_none() && self.data.is_stale(self.now, self.opts.interval)
     }
 
     /// Age of the shown snapshot.
@@ -254,6 +262,10 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) {
+        let reply = match reply {
+            Reply::Replay(frame) => return self.on_replay(*frame),
+            other => other,
+        };
         if let Reply::Statement { id, text } = reply {
             self.data.statement = Some((id, text));
             return;
@@ -266,8 +278,14 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let mode = self.mode();
+        if mode == Mode::Table && self.replay.is_some() {
+            if let Some(action) = keymap::action_for(Mode::Replay, &key) {
+                return self.on_replay_action(action);
+            }
+        }
         match keymap::action_for(mode, &key) {
             Some(Action::Quit) => vec![Effect::Quit],
+            Some(Action::Suspend) => vec![Effect::Suspend],
             Some(action) if mode == Mode::Table => {
                 let mut effects = self.on_table_action(action);
                 effects.extend(self.read_statement());
@@ -370,8 +388,9 @@ impl App {
                 KillMode::Query,
                 self.opts.thresholds.query_over,
             ),
-            // Quit is answered before; the rest belong to dialogs.
+            // Quit and Suspend are answered before; the rest belong to dialogs.
             Action::Quit
+            | Action::Suspend
             | Action::Confirm
             | Action::Cancel
             | Action::ThresholdUp
@@ -379,7 +398,17 @@ impl App {
             | Action::ApplyFilter
             | Action::ClearInput
             | Action::DeleteChar
-            | Action::Close => {}
+            | Action::Close
+            | Action::StepBack
+            | Action::StepForward
+            | Action::MinuteBack
+            | Action::MinuteForward
+            | Action::NextEvent
+            | Action::PreviousEvent
+            | Action::PlayPause
+            | Action::Faster
+            | Action::Slower
+            | Action::GoTo => {}
         }
         Vec::new()
     }
@@ -402,6 +431,36 @@ impl App {
         self.data.statement = None;
         vec![Effect::Send(Command::Statement { id })]
     }
+
+    /// The detail's whole statement is read again when the session moved on
+    /// to another one (the listed start no longer matches what was read).
+    fn reread_statement(&mut self) -> Vec<Effect> {
+        let Some(Dialog::Detail { id, .. }) = &self.dialog else {
+            return Vec::new();
+        };
+        let Some((read_id, Ok(read))) = &self.data.statement else {
+            return Vec::new();
+        };
+        let listed = self
+            .sessions()
+            .iter()
+            .find(|s| s.id == *id)
+            .and_then(|s| s.info.as_deref());
+        if read_id == id && !statement_matches(read.as_deref(), listed) {
+            return self.read_statement();
+        }
+        Vec::new()
+    }
+}
+
+/// Does a whole statement read earlier still belong to what the
+/// processlist lists now (its first characters)?
+pub fn statement_matches(whole: Option<&str>, listed: Option<&str>) -> bool {
+    match (whole, listed) {
+        (Some(whole), Some(listed)) => whole.starts_with(listed),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// The state machine: applies one event, returns what the loop must do.
@@ -410,7 +469,7 @@ pub fn update(app: &mut App, event: Event) -> Vec<Effect> {
         Event::Key(key) => app.on_key(key),
         Event::Feed(feed) => {
             app.on_feed(feed);
-            Vec::new()
+            app.reread_statement()
         }
         Event::Reply(reply) => {
             app.on_reply(reply);

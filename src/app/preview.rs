@@ -148,6 +148,9 @@ impl App {
         mode: KillMode,
         threshold: Duration,
     ) -> Result<Plan, String> {
+        if self.replay.is_some() {
+            return Err(super::replay::READ_ONLY.to_string());
+        }
         if self.opts.safety.read_only {
             return Err("read-only mode: kills are disabled (--read-only)".to_string());
         }

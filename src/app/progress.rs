@@ -68,6 +68,7 @@ impl Kills {
                 }
                 None
             }
+            Reply::Replay(_) => None,
             Reply::KillDone {
                 request,
                 mode,

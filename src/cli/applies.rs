@@ -25,12 +25,21 @@ struct Applies {
 }
 
 /// Every subcommand's [`Applies`].
-const APPLIES: [Applies; 6] = [
+const APPLIES: [Applies; 8] = [
     Applies {
         name: "kill",
         // No gauge, no colours, no dashboard. --read-only applies: a lock that
         // makes kill refuse (exit 1), which a wrapper may always pass.
-        not: &["warn", "crit", "no_color", "interval", "filter"],
+        not: &[
+            "warn",
+            "crit",
+            "no_color",
+            "interval",
+            "filter",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
+        ],
         connection: true,
         globals: true,
     },
@@ -72,8 +81,49 @@ const APPLIES: [Applies; 6] = [
             "interval",
             "filter",
             "no_color",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
         ],
         connection: true,
+        globals: true,
+    },
+    Applies {
+        name: "record",
+        // Polls and writes: no kills, no screen, no findings (yet).
+        not: &[
+            "idle_over",
+            "query_over",
+            "warn",
+            "crit",
+            "read_only",
+            "allow_system",
+            "ignore_user",
+            "ignore_host",
+            "audit_log",
+            "kill_method",
+            "filter",
+            "no_color",
+        ],
+        connection: true,
+        globals: true,
+    },
+    Applies {
+        name: "replay",
+        // Recorded data: no server, no kills, no polling.
+        not: &[
+            "read_only",
+            "allow_system",
+            "ignore_user",
+            "ignore_host",
+            "audit_log",
+            "kill_method",
+            "interval",
+            "alert_at",
+            "on_alert",
+            "alert_timeout",
+        ],
+        connection: false,
         globals: true,
     },
 ];

@@ -41,6 +41,17 @@ impl OptionFs for RealFs {
         if !std::fs::metadata(path)?.is_file() {
             return Err(not_regular());
         }
+        // Non-blocking: a "regular" file that blocks on read (/proc/kmsg)
+        // fails at once instead of hanging the start.
+        #[cfg(unix)]
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)?
+        };
+        #[cfg(not(unix))]
         let file = std::fs::File::open(path)?;
         if !file.metadata()?.is_file() {
             return Err(not_regular());

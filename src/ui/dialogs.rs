@@ -67,8 +67,15 @@ pub fn detail(app: &App, theme: Theme, screen: Rect, id: u64) -> Overlay {
         Some(listed) => {
             // The processlist carries the statement's start; the whole one
             // is read on demand and shown once it is here.
+            // (Only while it still is the statement listed: one read for an
+            // earlier statement is never shown under the new one's fields.)
             let whole = match &app.data.statement {
-                Some((sid, Ok(Some(text)))) if *sid == id => Some(text.as_str()),
+                Some((sid, Ok(Some(text))))
+                    if *sid == id
+                        && crate::app::statement_matches(Some(text), listed.info.as_deref()) =>
+                {
+                    Some(text.as_str())
+                }
                 _ => None,
             };
             let s = &Session {

@@ -38,6 +38,8 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             }
         }
         Line::from(spans)
+    } else if let Some(Dialog::GoTo { input }) = &app.dialog {
+        crate::ui::replay::goto_line(input, theme)
     } else if let Some(run) = &app.kills.running {
         Line::from(Span::styled(
             format!(
@@ -61,7 +63,11 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         let text = cut(&one_line(&m.text, 400), usize::from(area.width));
         Line::from(Span::styled(text, style))
     } else {
-        table_hints(theme, usize::from(area.width))
+        if app.replay.is_some() {
+            crate::ui::replay::hints(theme, usize::from(area.width))
+        } else {
+            table_hints(theme, usize::from(area.width))
+        }
     };
     frame.render_widget(Paragraph::new(line), area);
 }

@@ -39,7 +39,9 @@ fn status_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
             4,
         ));
     }
-    let state = if let Some(down) = &app.data.down {
+    let state = if let Some(replay) = crate::ui::replay::state(app, theme) {
+        replay
+    } else if let Some(down) = &app.data.down {
         let for_ = app.now.duration_since(down.since).unwrap_or_default();
         Span::styled(
             format!(
@@ -60,6 +62,9 @@ fn status_line(app: &App, theme: Theme, width: u16) -> Line<'static> {
         Span::styled("● live", theme.ok())
     };
     f.push(Field::new(state, 0));
+    if let Some(span) = crate::ui::replay::span(app) {
+        f.push(Field::new(Span::styled(span, theme.dim()), 3));
+    }
     if app.opts.safety.read_only {
         f.push(Field::new(Span::styled("RO", theme.warn()), 0));
     }

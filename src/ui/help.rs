@@ -12,7 +12,14 @@ use crate::ui::{hint_pieces, hint_spans};
 const WIDTH: u16 = 84;
 
 /// The dialogs help describes, in this order.
-const DIALOGS: [Mode; 4] = [Mode::Filter, Mode::Confirm, Mode::Detail, Mode::Diagnosis];
+const DIALOGS: [Mode; 6] = [
+    Mode::Filter,
+    Mode::Confirm,
+    Mode::Detail,
+    Mode::Diagnosis,
+    Mode::Replay,
+    Mode::GoTo,
+];
 
 /// The overlay's lines.
 pub fn lines(theme: Theme) -> Vec<Line<'static>> {

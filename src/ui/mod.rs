@@ -12,6 +12,7 @@ pub mod help;
 pub mod history;
 pub mod layout;
 pub mod overlay;
+pub mod replay;
 pub mod sessions;
 pub mod theme;
 pub mod wrap;
@@ -64,7 +65,7 @@ fn scrolling_overlay(app: &App, theme: Theme, screen: Rect) -> Option<Overlay> {
         Dialog::Help { .. } => Some(help::overlay(theme)),
         Dialog::Detail { id, .. } => Some(dialogs::detail(app, theme, screen, *id)),
         Dialog::Diagnosis { .. } => Some(dialogs::diagnosis(app, theme, screen)),
-        Dialog::Filter { .. } | Dialog::Confirm(_) => None,
+        Dialog::Filter { .. } | Dialog::Confirm(_) | Dialog::GoTo { .. } => None,
     }
 }
 

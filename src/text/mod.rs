@@ -5,8 +5,11 @@
 //! control characters and escape sequences are shown inert as visible
 //! symbols, and every other character whose on-screen width is not a
 //! certain 1 or 2 columns (format, zero-width, bidi, combining, private use,
-//! unassigned, ...) becomes [`PLACEHOLDER`], so the width ratatui computes
-//! is the width the terminal draws. Huge text is cut.
+//! unassigned, newer than the terminals in use, ...) becomes
+//! [`PLACEHOLDER`], so the width ratatui computes is the width the terminal
+//! draws. Huge text is cut.
+
+mod recent;
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -70,7 +73,7 @@ fn is_width_certain(c: char) -> bool {
         // Tag characters and variation selectors (in case the category table lags).
         | '\u{e0000}'..='\u{e007f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}'
     );
-    category_ok && !joins_or_blank && matches!(c.width(), Some(1 | 2))
+    category_ok && !joins_or_blank && !recent::is_recent(c) && matches!(c.width(), Some(1 | 2))
 }
 
 /// True when `s` can be drawn as is (no character needs replacing).
@@ -151,6 +154,66 @@ pub fn plain(s: &str, max_chars: usize) -> String {
     let mut out: String = trimmed.chars().take(max_chars.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// A cell of exactly `width` columns: [`one_line`], cut by display width
+/// (ending in `…` when cut) and padded with spaces, so that columns line up
+/// whatever the text (wide CJK, placeholders).
+pub fn cell(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let safe = one_line(s, width.saturating_mul(2).max(1));
+    let mut out = String::with_capacity(width + 4);
+    let mut used = 0;
+    let total: usize = safe.chars().map(|c| c.width().unwrap_or(1)).sum();
+    let room = if total > width {
+        width.saturating_sub(1)
+    } else {
+        width
+    };
+    for c in safe.chars() {
+        let w = c.width().unwrap_or(1);
+        if used + w > room {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if total > width && width > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+/// JSON text with every non-ASCII character whose on-screen width is not
+/// certain (C1 controls, bidi overrides, format and zero-width characters)
+/// written as a `\uXXXX` escape: the same data once parsed, inert when the
+/// JSON itself is looked at in a terminal. Only valid inside JSON strings,
+/// which is the only place such characters occur in serde's output.
+pub fn json_inert(json: String) -> String {
+    if json.is_ascii() || json.chars().all(|c| c.is_ascii() || inert(c).is_none()) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c.is_ascii() || inert(c).is_none() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Writes one line to stderr: made safe to draw (an error can quote the
+/// server), and never panicking (stderr may be a terminal that hung up).
+pub fn stderr_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", one_line(line, 4000));
 }
 
 /// Short human form of a duration: the two largest units of humantime's
@@ -283,6 +346,37 @@ mod tests {
         assert_eq!(plain("", 0), "");
         assert_eq!(plain("abc", 0), "…");
         assert_eq!(plain("evil\u{202e}txt", 20), "evil txt");
+    }
+
+    #[test]
+    fn cells_have_their_exact_width() {
+        use unicode_width::UnicodeWidthStr;
+        for (text, w) in [
+            ("app", 16),
+            ("a_very_long_user_name_indeed", 16),
+            ("日本語のユーザー名です", 16),
+            ("evil\u{1b}]0;PWNED\u{7}", 16),
+            ("x", 1),
+            ("", 4),
+        ] {
+            let c = cell(text, w);
+            assert_eq!(c.width(), w, "{text:?} -> {c:?}");
+        }
+        assert_eq!(cell("a_very_long_user_name", 8), "a_very_…");
+        assert_eq!(cell("日本語のユーザー", 7), "日本語…");
+    }
+
+    #[test]
+    fn json_keeps_the_data_and_escapes_what_a_terminal_would_act_on() {
+        let value = serde_json::json!({"info": "a\u{9b}31m\u{202e}b\u{ad}c é 日 \u{e0041}"});
+        let text = json_inert(serde_json::to_string(&value).unwrap());
+        assert!(text.is_ascii() || !text.chars().any(|c| inert(c).is_some() && !c.is_ascii()));
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e") && text.contains("\\udb40\\udc41")
+        );
+        assert!(text.contains("é 日"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]
