@@ -801,6 +801,11 @@ mod tests {
 
         // SAFETY: geteuid cannot fail.
         if unsafe { libc::geteuid() } != 0 {
+            // Root only; CI runs as root and must not pass by skipping.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "this test needs root in CI"
+            );
             return;
         }
         let theirs = dir.path("theirs.jsonl");
@@ -907,6 +912,11 @@ mod tests {
         }
         // SAFETY: geteuid cannot fail.
         if unsafe { libc::geteuid() } != 0 {
+            // Root only; CI runs as root and must not pass by skipping.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "this test needs root in CI"
+            );
             return;
         }
         let dir = Dir::new("tmpfs");
