@@ -78,7 +78,7 @@ pub(crate) fn audit_log(cli: &Cli) -> Result<AuditLog, Failure> {
         .ok_or_else(|| Failure("no place for the audit log: give --audit-log PATH".to_string()))?;
     let mut log = AuditLog::open(&path).map_err(|e| {
         Failure(format!(
-            "cannot open the audit log {}: {e} (give --audit-log PATH, or --read-only)",
+            "cannot use the audit log {}: {e} (give --audit-log PATH, or --read-only)",
             path.display()
         ))
     })?;

@@ -311,6 +311,16 @@ impl Poller {
                 .send(refuse(format!("not connected: {}", self.last_error)));
             return;
         };
+        // The targets must come from this connection: a snapshot taken
+        // before it was made came from another one, perhaps another server
+        // run whose ids now name other sessions.
+        if seen_at < source.connected_at() {
+            let _ = self.end.replies.send(refuse(
+                "reconnected since the preview: nothing is killed (look again and retry)"
+                    .to_string(),
+            ));
+            return;
+        }
         // No record, no kill.
         let Some(audit) = self.config.audit.as_mut() else {
             let _ = self.end.replies.send(refuse(

@@ -140,7 +140,8 @@ pub struct Session {
 pub const MAX_INFO_BYTES: usize = 16 * 1024;
 
 /// How much of each statement the processlist carries every tick (what
-/// MariaDB's and MySQL's `SHOW PROCESSLIST` keep without `FULL`).
+/// `SHOW PROCESSLIST` keeps without `FULL`): 100 characters on MySQL,
+/// 100 bytes on MariaDB (fewer characters of multibyte text).
 pub const LISTED_INFO_CHARS: usize = 100;
 
 impl Session {

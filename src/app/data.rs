@@ -11,6 +11,29 @@ use crate::locks::Graph;
 use crate::snapshot::{Counts, Session, Snapshot};
 use crate::thresholds::Thresholds;
 
+/// Why the feed's connection changed ([`Data::link`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkChange {
+    /// The poller reported the connection down.
+    Lost,
+    /// A snapshot came from another connection (another own id).
+    Reconnected,
+    /// The server's uptime went back: it restarted, and its ids name other
+    /// sessions now.
+    Restarted,
+}
+
+impl LinkChange {
+    /// What happened, for a message.
+    pub fn text(self) -> &'static str {
+        match self {
+            LinkChange::Lost => "the connection was lost",
+            LinkChange::Reconnected => "conntop reconnected",
+            LinkChange::Restarted => "the server restarted",
+        }
+    }
+}
+
 /// What the poller sent, and what is derived from it once per snapshot.
 #[derive(Debug, Default)]
 pub struct Data {
@@ -44,6 +67,19 @@ pub struct Data {
     pub statement: Option<(u64, Result<Option<String>, String>)>,
     /// The plan of the one session being explained, once the server answered.
     pub explain: Option<(u64, Result<crate::explain::Explained, String>)>,
+    /// Counts the connections the feed came from: moves when the
+    /// connection is reported down, when a snapshot comes from another
+    /// connection or the server restarted. A kill preview built on an
+    /// older one is stale (session ids may name other sessions now).
+    pub link: u64,
+    /// Why `link` last moved.
+    pub link_change: Option<LinkChange>,
+    /// `link` when the snapshot on screen was received.
+    pub shown_link: u64,
+    /// `link` when `pending` was received.
+    pending_link: u64,
+    /// Own id and uptime (s) of the newest snapshot received.
+    newest: Option<(u64, u64)>,
 }
 
 impl Data {
@@ -76,6 +112,7 @@ impl Data {
     pub(super) fn receive(&mut self, feed: Feed, thresholds: &Thresholds) -> Option<Arc<Snapshot>> {
         match feed {
             Feed::Snapshot(snap) => {
+                self.follow_link(&snap);
                 self.down = None;
                 let sample = Sample::from_snapshot(&snap);
                 let restarted = self
@@ -93,17 +130,39 @@ impl Data {
                     self.held = (self.held + 1).min(self.history.len());
                     self.pending_findings = found;
                     self.pending = Some(snap);
+                    self.pending_link = self.link;
                     None
                 } else {
                     self.findings = found;
+                    self.shown_link = self.link;
                     Some(snap)
                 }
             }
             Feed::Down(down) => {
+                if self.down.is_none() {
+                    self.moved(LinkChange::Lost);
+                }
                 self.down = Some(down);
                 None
             }
         }
+    }
+
+    /// Moves [`Data::link`] when `snap` comes from another connection than
+    /// the previous snapshot, or from a server that restarted since.
+    fn follow_link(&mut self, snap: &Snapshot) {
+        let now = (snap.own_id, snap.status.uptime_s);
+        match self.newest {
+            Some((_, uptime)) if now.1 < uptime => self.moved(LinkChange::Restarted),
+            Some((own_id, _)) if now.0 != own_id => self.moved(LinkChange::Reconnected),
+            _ => {}
+        }
+        self.newest = Some(now);
+    }
+
+    fn moved(&mut self, why: LinkChange) {
+        self.link += 1;
+        self.link_change = Some(why);
     }
 
     /// Puts `snap` on screen with its per-snapshot counts.
@@ -122,6 +181,7 @@ impl Data {
         }
         self.held = 0;
         let snap = self.pending.take()?;
+        self.shown_link = self.pending_link;
         self.findings = std::mem::take(&mut self.pending_findings);
         Some(snap)
     }

@@ -232,6 +232,10 @@ impl App {
     }
 
     fn confirm(&mut self, plan: Plan) -> Vec<Effect> {
+        if let Some(why) = self.stale_plan(&plan) {
+            self.say(Level::Warn, why);
+            return Vec::new();
+        }
         if plan.targets.is_empty() {
             self.say(Level::Info, "nothing to kill");
             return Vec::new();

@@ -273,6 +273,7 @@ impl App {
         if let Some(snap) = self.data.receive(feed, &self.opts.thresholds) {
             self.apply_snapshot(snap);
         }
+        self.close_stale_preview();
     }
 
     fn on_reply(&mut self, reply: Reply) {

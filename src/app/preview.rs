@@ -55,6 +55,11 @@ pub struct Plan {
     /// For a single session: how many sessions wait on it for a lock, in
     /// total and directly (0 when none).
     pub blocks: (usize, usize),
+    /// conntop's connection id when the targets were read.
+    pub own_id: u64,
+    /// [`super::Data::link`] of the snapshot the targets were read from: a
+    /// preview of another connection's snapshot does not go ahead.
+    pub link: u64,
 }
 
 impl Plan {
@@ -140,6 +145,8 @@ pub fn build(
         pools,
         seen_at,
         blocks: (0, 0),
+        own_id: safety.own_id,
+        link: 0,
     })
 }
 
@@ -159,6 +166,16 @@ impl App {
         }
         if self.data.down.is_some() {
             return Err("not connected: cannot kill until the connection is back".to_string());
+        }
+        if self.data.shown_link != self.data.link {
+            let why = self
+                .data
+                .link_change
+                .map_or("the connection changed", |c| c.text());
+            return Err(format!(
+                "{why} while paused: {} to see the server as it is now, then kill",
+                keymap::key(Action::Pause)
+            ));
         }
         let sessions = self.sessions();
         let chosen: Vec<&Session> = match kind {
@@ -185,6 +202,7 @@ impl App {
                 plan.blocks = (root.total, root.direct);
             }
         }
+        plan.link = self.data.shown_link;
         Ok(plan)
     }
 
@@ -201,6 +219,34 @@ impl App {
             .iter()
             .find(|s| s.id == root.id)
             .ok_or_else(|| format!("the root blocker #{} is not in the processlist", root.id))
+    }
+
+    /// Why a preview must not go ahead now: built on a snapshot of another
+    /// connection (the connection was lost, conntop reconnected or the
+    /// server restarted since), or the connection is down.
+    pub(super) fn stale_plan(&self, plan: &Plan) -> Option<String> {
+        if plan.link != self.data.link || plan.own_id != self.opts.safety.own_id {
+            let why = self
+                .data
+                .link_change
+                .map_or("the connection changed", |c| c.text());
+            return Some(format!("{why}: preview closed"));
+        }
+        if self.data.down.is_some() {
+            return Some("the connection is down: preview closed".to_string());
+        }
+        None
+    }
+
+    /// Closes an open kill preview that must not go ahead any more, saying why.
+    pub(super) fn close_stale_preview(&mut self) {
+        let Some(Dialog::Confirm(plan)) = &self.dialog else {
+            return;
+        };
+        if let Some(why) = self.stale_plan(plan) {
+            self.dialog = None;
+            self.say(Level::Warn, why);
+        }
     }
 
     /// Opens the preview of a kill, or says why there is none.
@@ -233,5 +279,146 @@ impl App {
             return;
         }
         self.open_plan(kind, mode, Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::{Effect, Event, Options, update};
+    use crate::command::{Command, Down, Feed};
+    use crate::snapshot::{ServerInfo, Snapshot, Status, Variables};
+
+    fn t0() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn idle(id: u64) -> Session {
+        Session {
+            id,
+            user: "app".into(),
+            host: format!("10.0.0.{id}:5000"),
+            command: "Sleep".into(),
+            time_ms: 900_000,
+            ..Session::default()
+        }
+    }
+
+    /// A snapshot from connection `own_id` of a server up `uptime_s`, taken
+    /// `secs` after t0.
+    fn snap(own_id: u64, uptime_s: u64, secs: u64) -> Feed {
+        Feed::Snapshot(Arc::new(Snapshot {
+            seq: secs + 1,
+            taken_at: t0() + Duration::from_secs(secs),
+            server: ServerInfo::from_version("10.11.6-MariaDB"),
+            variables: Variables {
+                max_connections: 100,
+                ..Variables::default()
+            },
+            status: Status {
+                threads_connected: 6,
+                uptime_s,
+                ..Status::default()
+            },
+            sessions: (1..=5).map(idle).collect(),
+            own_id,
+            privileges: Default::default(),
+            poll_latency: Duration::ZERO,
+            statements: 2,
+            endpoint: "db:3306".into(),
+            locks: Default::default(),
+        }))
+    }
+
+    /// An app showing a snapshot of connection 9, with `I`'s preview open.
+    fn previewing() -> App {
+        let mut app = App::new(Options {
+            interval: Duration::from_secs(1),
+            ..Options::default()
+        });
+        update(&mut app, Event::Tick(t0()));
+        update(&mut app, Event::Feed(snap(9, 1000, 0)));
+        app.open_plan(
+            PlanKind::Idle,
+            KillMode::Connection,
+            Duration::from_secs(60),
+        );
+        assert!(matches!(&app.dialog, Some(Dialog::Confirm(p)) if p.targets.len() == 5));
+        app
+    }
+
+    fn message(app: &App) -> String {
+        app.message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_preview_stays_open_while_the_connection_does() {
+        let mut app = previewing();
+        update(&mut app, Event::Feed(snap(9, 1001, 1)));
+        assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
+        let effects = app.on_dialog_action(Action::Confirm);
+        assert!(
+            matches!(&effects[..], [Effect::Send(Command::Kill { targets, .. })] if targets.len() == 5),
+            "{effects:?}"
+        );
+    }
+
+    /// After a server restart the ids name new connections: the preview
+    /// built on the old ones closes, however the app learns of it.
+    #[test]
+    fn a_preview_closes_when_the_connection_changes() {
+        let cases = [
+            (snap(9, 3, 5), "the server restarted: preview closed"),
+            (snap(12, 1005, 5), "conntop reconnected: preview closed"),
+            (
+                Feed::Down(Down {
+                    since: t0(),
+                    last_error: "gone away".into(),
+                    attempts: 1,
+                }),
+                "the connection was lost: preview closed",
+            ),
+        ];
+        for (feed, said) in cases {
+            let mut app = previewing();
+            update(&mut app, Event::Feed(feed));
+            assert_eq!(app.dialog, None, "{said}");
+            assert_eq!(message(&app), said);
+        }
+    }
+
+    /// Paused on the old server's snapshot while the new one's arrive: no
+    /// preview from what is on screen, and a preview already open does not
+    /// go ahead.
+    #[test]
+    fn a_paused_view_of_an_older_connection_cannot_be_killed_from() {
+        let mut app = previewing();
+        app.dialog = None;
+        app.data.toggle_pause();
+        update(&mut app, Event::Feed(snap(9, 2, 5)));
+        app.open_plan(
+            PlanKind::Idle,
+            KillMode::Connection,
+            Duration::from_secs(60),
+        );
+        assert_eq!(app.dialog, None);
+        assert!(
+            message(&app).starts_with("the server restarted while paused: "),
+            "{}",
+            message(&app)
+        );
+
+        // Confirmed just as the link moved, before a feed closed it.
+        let mut app = previewing();
+        app.data.link += 1;
+        app.data.link_change = Some(super::super::data::LinkChange::Reconnected);
+        let effects = app.on_dialog_action(Action::Confirm);
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(message(&app), "conntop reconnected: preview closed");
     }
 }

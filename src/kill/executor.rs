@@ -3,32 +3,73 @@
 //! KILL, sends it and audits every attempt. It talks to the server only
 //! through [`KillSource`] and to the log only through [`AuditSink`], so it is
 //! tested without either.
+//!
+//! A chunk of up to [`RECHECK_CHUNK`] targets goes in four steps:
+//!
+//! 1. re-read the processlist (to the millisecond on MariaDB) and re-check
+//!    every target of the chunk against it;
+//! 2. append an `attempt` line for each that passed, then one `fsync`: no
+//!    record, no kill, and a power cut keeps the record of a KILL sent;
+//! 3. send the KILLs, each within [`FRESH_FOR`] of the re-read its re-check
+//!    used: when writing the log (a FIFO-slow disk, a hung NFS) or earlier
+//!    KILLs took longer, the processlist is read again and the rest
+//!    re-checked first, so a session that changed meanwhile is skipped (its
+//!    attempt line is followed by `skipped`);
+//! 4. append the outcome lines, in target order.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::audit::{AuditRecord, AuditSink};
-use crate::command::{KillMethod, KillMode, KillOutcome, KillTally, KillTarget};
-use crate::kill::policy::{Safety, SkipReason, recheck};
+use crate::audit::{AuditRecord, AuditSink, info_may_be_cut};
+use crate::command::{Expect, KillMethod, KillMode, KillOutcome, KillTally, KillTarget};
+use crate::kill::policy::{Safety, Since, SkipReason, TimePrecision, recheck};
 use crate::snapshot::Session;
 use crate::source::{Source, SourceError};
 
-/// How many targets share one re-read of the processlist. Each KILL follows
-/// its re-check by at most this many statements (a few ms), while a batch of
-/// 2,000 costs 40 processlist reads instead of 2,000.
+/// How many targets share one re-read of the processlist and one `fsync`
+/// of the audit log: a batch of 2,000 costs 40 processlist reads and 40
+/// `fsync`s (1.5 ms each on an SSD, 10-20 ms on a disk) instead of 2,000.
 pub const RECHECK_CHUNK: usize = 50;
+
+/// The longest a KILL may follow the re-read its re-check used; past it, the
+/// processlist is read again first.
+pub const FRESH_FOR: Duration = Duration::from_millis(200);
+
+/// The processlist as re-read for the re-check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reread {
+    /// Every session on the server now, ours included.
+    pub sessions: Vec<Session>,
+    /// How exact their times are.
+    pub precision: TimePrecision,
+}
 
 /// What the executor needs from a server connection.
 pub trait KillSource {
-    /// Every session on the server now, ours included.
-    fn read_sessions(&mut self) -> Result<Vec<Session>, SourceError>;
+    /// Every session on the server now, for the re-check.
+    fn reread(&mut self) -> Result<Reread, SourceError>;
+    /// The whole statement session `id` runs now (up to 16 KiB), `None`
+    /// when it runs none.
+    fn statement(&mut self, id: u64) -> Result<Option<String>, SourceError>;
     /// Sends one KILL.
     fn kill(&mut self, id: u64, mode: KillMode, method: KillMethod) -> Result<(), SourceError>;
 }
 
 impl KillSource for Source {
-    fn read_sessions(&mut self) -> Result<Vec<Session>, SourceError> {
-        Source::read_sessions(self)
+    fn reread(&mut self) -> Result<Reread, SourceError> {
+        let (sessions, exact) = self.read_sessions_exact()?;
+        Ok(Reread {
+            sessions,
+            precision: if exact {
+                TimePrecision::Millis
+            } else {
+                TimePrecision::Seconds
+            },
+        })
+    }
+
+    fn statement(&mut self, id: u64) -> Result<Option<String>, SourceError> {
+        Source::statement(self, id)
     }
 
     fn kill(&mut self, id: u64, mode: KillMode, method: KillMethod) -> Result<(), SourceError> {
@@ -47,8 +88,8 @@ pub struct Batch<'a> {
     pub why: &'a str,
     /// Server endpoint, for the audit log.
     pub server: &'a str,
-    /// When the targets were read: sessions confirmed by themselves must
-    /// have aged by the time since ([`recheck`]).
+    /// When the targets were read: each must have aged by the time since
+    /// ([`recheck`]).
     pub seen_at: SystemTime,
 }
 
@@ -63,7 +104,7 @@ pub struct BatchResult {
     /// Set when the audit log could not be written: the batch stopped there
     /// and nothing after it was killed.
     pub audit_error: Option<String>,
-    /// Warnings from the audit log (a mode it fixed).
+    /// Warnings from the audit log (a mode it fixed) and the batch.
     pub warnings: Vec<String>,
 }
 
@@ -81,15 +122,15 @@ pub fn kill_error_message(e: &SourceError) -> String {
 /// Called after each target with its outcome and the tally so far.
 pub type OnOutcome<'a> = dyn FnMut(&KillTarget, &KillOutcome, &KillTally) + 'a;
 
-/// Kills `targets` through `source`: re-reads the processlist every
-/// [`RECHECK_CHUNK`] targets, re-checks each target against `safety` (bound
-/// to `source`'s connection with [`Safety::connected`]) just before its KILL,
-/// counts unknown threads (1094) as skipped and calls `on_outcome` after
-/// each target.
+/// Kills `targets` through `source`, a chunk of [`RECHECK_CHUNK`] at a time
+/// (see the module's steps): re-checks each target against `safety` (bound
+/// to `source`'s connection with [`Safety::connected`]) and a re-read at
+/// most [`FRESH_FOR`] old just before its KILL, counts unknown threads
+/// (1094) as skipped and calls `on_outcome` after each target.
 ///
-/// No record, no kill: an `attempt` line is appended to `audit` before each
-/// KILL and the outcome after it; when a line cannot be written the batch
-/// stops there, the rest fail as not tried and
+/// No record, no kill: `attempt` lines are appended to `audit` and made
+/// durable before the KILLs, the outcomes after them; when a line cannot be
+/// written the batch stops there, the rest fail as not tried and
 /// [`BatchResult::audit_error`] says why.
 pub fn execute(
     source: &mut dyn KillSource,
@@ -101,19 +142,37 @@ pub fn execute(
 ) -> BatchResult {
     let mut run = Run {
         batch,
+        safety,
+        single: targets.len() == 1,
         audit,
         audit_ok: true,
         on_outcome,
         result: BatchResult::default(),
     };
-    run.kill_all(source, targets, safety);
-    run.result.warnings = run.audit.take_warnings();
+    for chunk in targets.chunks(RECHECK_CHUNK) {
+        if let Err(why) = run.chunk(source, chunk) {
+            run.give_up(targets, &why);
+            break;
+        }
+    }
+    if run.audit_ok {
+        if let Err(e) = run.audit.sync() {
+            let msg = format!("cannot sync the audit log {}: {e}", run.audit.location());
+            run.result.warnings.push(msg);
+        }
+    }
+    let mut warnings = run.audit.take_warnings();
+    warnings.append(&mut run.result.warnings);
+    run.result.warnings = warnings;
     run.result
 }
 
 /// One batch under way.
 struct Run<'r, 'a, 'o, 'f> {
     batch: &'r Batch<'a>,
+    safety: &'r Safety,
+    /// A single session: its whole statement is read for the log.
+    single: bool,
     audit: &'r mut (dyn AuditSink + 'o),
     /// False once a line could not be written: nothing more is written or killed.
     audit_ok: bool,
@@ -121,57 +180,196 @@ struct Run<'r, 'a, 'o, 'f> {
     result: BatchResult,
 }
 
+/// The processlist as re-read, and when.
+struct View {
+    sessions: HashMap<u64, Session>,
+    since: Since,
+    /// When the read came back.
+    read_at: Instant,
+}
+
+/// Where one target of a chunk stands: the session as last re-read (as
+/// confirmed when gone), and its outcome once known (`None`: passed its
+/// re-check, KILL still to send).
+struct Step {
+    row: Session,
+    outcome: Option<KillOutcome>,
+}
+
 impl Run<'_, '_, '_, '_> {
-    fn kill_all(&mut self, source: &mut dyn KillSource, targets: &[KillTarget], safety: &Safety) {
-        for chunk in targets.chunks(RECHECK_CHUNK) {
-            let current: HashMap<u64, Session> = match source.read_sessions() {
-                Ok(list) => list.into_iter().map(|s| (s.id, s)).collect(),
-                Err(e) => {
-                    let msg = e.to_string();
-                    self.give_up(targets, &format!("not tried: {msg}"));
-                    self.result.first_error.get_or_insert(msg);
-                    if e.is_connection_lost() {
-                        self.result.lost = Some(e);
-                    }
-                    return;
-                }
-            };
-            // A clock that went back counts as no time passed.
-            let elapsed = SystemTime::now()
-                .duration_since(self.batch.seen_at)
-                .unwrap_or(Duration::ZERO);
-            for t in chunk {
-                let now = current.get(&t.session.id);
-                // The audit log records the session as re-read just before
-                // the KILL (as confirmed when it is gone); the re-read has no
-                // transaction age, so the confirmed one is kept.
-                let reread = now.map(|s| Session {
-                    trx_age_ms: s.trx_age_ms.or(t.session.trx_age_ms),
-                    ..s.clone()
-                });
-                let row = reread.as_ref().unwrap_or(&t.session);
-                let outcome = match recheck(t, now, self.batch.mode, safety, elapsed) {
-                    Err(why) => KillOutcome::Skipped(why),
-                    Ok(()) if self.batch.dry_run => KillOutcome::WouldKill,
-                    Ok(()) => {
-                        if let Err(msg) = self.record_attempt(row) {
-                            self.give_up(targets, &format!("not killed: {msg}"));
-                            return;
-                        }
-                        self.kill_one(source, t)
-                    }
-                };
-                self.finish(t, row, outcome);
-                if !self.audit_ok {
-                    self.give_up(targets, "not tried: the audit log cannot be written");
-                    return;
-                }
-                if self.result.lost.is_some() {
-                    self.give_up(targets, "not tried: connection lost");
-                    return;
+    /// Runs one chunk; `Err` is why the rest of the batch is not tried.
+    fn chunk(&mut self, source: &mut dyn KillSource, chunk: &[KillTarget]) -> Result<(), String> {
+        let mut view = self
+            .reread(source)
+            .map_err(|why| format!("not tried: {why}"))?;
+        let mut steps: Vec<Step> = chunk.iter().map(|t| self.check(t, &view)).collect();
+        let statement = match (chunk.first(), steps.first_mut()) {
+            (Some(t), Some(step)) if self.single => self.whole_statement(source, t, step),
+            _ => None,
+        };
+        if steps.iter().any(|s| s.outcome.is_none()) {
+            if let Err(msg) = self.record_attempts(&steps, statement.as_deref()) {
+                let why = format!("not killed: {msg}");
+                for step in steps.iter_mut().filter(|s| s.outcome.is_none()) {
+                    step.outcome = Some(KillOutcome::Failed(why.clone()));
                 }
             }
         }
+        let mut stop = None;
+        for (t, step) in chunk.iter().zip(steps.iter_mut()) {
+            if step.outcome.is_some() {
+                continue;
+            }
+            if let Some(why) = &stop {
+                step.outcome = Some(KillOutcome::Failed(format!("not tried: {why}")));
+                continue;
+            }
+            if view.read_at.elapsed() > FRESH_FOR {
+                match self.reread(source) {
+                    Ok(fresh) => view = fresh,
+                    Err(why) => {
+                        step.outcome = Some(KillOutcome::Failed(format!("not tried: {why}")));
+                        stop = Some(why);
+                        continue;
+                    }
+                }
+                *step = self.check(t, &view);
+                if step.outcome.is_some() {
+                    continue;
+                }
+            }
+            step.outcome = Some(self.kill_one(source, t));
+            if self.result.lost.is_some() {
+                stop = Some("connection lost".to_string());
+            }
+        }
+        for (t, step) in chunk.iter().zip(steps) {
+            let outcome = step
+                .outcome
+                .unwrap_or_else(|| KillOutcome::Failed("not tried".to_string()));
+            self.finish(t, &step.row, outcome);
+        }
+        if !self.audit_ok {
+            return Err("not tried: the audit log cannot be written".to_string());
+        }
+        if stop.is_none() && self.result.lost.is_some() {
+            stop = Some("connection lost".to_string());
+        }
+        match stop {
+            Some(why) => Err(format!("not tried: {why}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads the processlist for re-checks; `Err` is a user-facing line
+    /// (and the batch's first error).
+    fn reread(&mut self, source: &mut dyn KillSource) -> Result<View, String> {
+        // Measured before the read: no more than the time that passed on
+        // the server between the two reads (see `TimePrecision`). A clock
+        // that went back counts as no time passed.
+        let elapsed = SystemTime::now()
+            .duration_since(self.batch.seen_at)
+            .unwrap_or(Duration::ZERO);
+        match source.reread() {
+            Ok(read) => Ok(View {
+                sessions: read.sessions.into_iter().map(|s| (s.id, s)).collect(),
+                since: Since {
+                    elapsed,
+                    precision: read.precision,
+                },
+                read_at: Instant::now(),
+            }),
+            Err(e) => {
+                let msg = e.to_string();
+                self.result.first_error.get_or_insert(msg.clone());
+                if e.is_connection_lost() {
+                    self.result.lost = Some(e);
+                }
+                Err(msg)
+            }
+        }
+    }
+
+    /// Re-checks `t` against `view`.
+    fn check(&self, t: &KillTarget, view: &View) -> Step {
+        let now = view.sessions.get(&t.session.id);
+        // The audit log records the session as re-read just before the
+        // KILL (as confirmed when it is gone); the re-read has no
+        // transaction age, so the confirmed one is kept.
+        let row = now.map_or_else(
+            || t.session.clone(),
+            |s| Session {
+                trx_age_ms: s.trx_age_ms.or(t.session.trx_age_ms),
+                ..s.clone()
+            },
+        );
+        let outcome = match recheck(t, now, self.batch.mode, self.safety, view.since) {
+            Err(why) => Some(KillOutcome::Skipped(why)),
+            Ok(()) if self.batch.dry_run => Some(KillOutcome::WouldKill),
+            Ok(()) => None,
+        };
+        Step { row, outcome }
+    }
+
+    /// For a single session whose listed statement may be cut: its whole
+    /// statement, read just before the KILL, for the audit log. For `KILL
+    /// QUERY`, a statement that is no longer the one listed (or none) skips
+    /// the target.
+    fn whole_statement(
+        &mut self,
+        source: &mut dyn KillSource,
+        t: &KillTarget,
+        step: &mut Step,
+    ) -> Option<String> {
+        if step.outcome.is_some() || !info_may_be_cut(step.row.info.as_deref()) {
+            return None;
+        }
+        let listed = step.row.info.as_deref().unwrap_or("");
+        // A cut inside a character shows as U+FFFD at the end.
+        let listed = listed.trim_end_matches('\u{FFFD}');
+        let changed = || match t.expect {
+            Expect::Same => SkipReason::ChangedSinceConfirmed,
+            _ => SkipReason::ChangedSincePreview,
+        };
+        match source.statement(t.session.id) {
+            Ok(Some(text)) if text.starts_with(listed) => Some(text),
+            Ok(other) if self.batch.mode == KillMode::Query => {
+                step.outcome = Some(KillOutcome::Skipped(match other {
+                    Some(_) => changed(),
+                    None if t.expect == Expect::Same => changed(),
+                    None => SkipReason::QueryFinished,
+                }));
+                None
+            }
+            // `KILL CONNECTION` of a busy session may find another statement.
+            Ok(other) => other,
+            Err(e) => {
+                if e.is_connection_lost() {
+                    step.outcome = Some(KillOutcome::Failed(format!("not tried: {e}")));
+                    self.result.first_error.get_or_insert(e.to_string());
+                    self.result.lost = Some(e);
+                } else {
+                    self.result.warnings.push(format!(
+                        "session {}: the whole statement could not be read for the audit log: {e}",
+                        t.session.id
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// Writes the lines that must be in the log, durable, before the KILLs
+    /// of the targets that passed their re-check.
+    fn record_attempts(&mut self, steps: &[Step], statement: Option<&str>) -> Result<(), String> {
+        let b = self.batch;
+        for step in steps.iter().filter(|s| s.outcome.is_none()) {
+            let mut rec = AuditRecord::attempt(b.server, &step.row, b.mode, b.method, b.why);
+            rec.statement = statement;
+            self.write(&rec)?;
+        }
+        let synced = self.audit.sync();
+        synced.map_err(|e| self.audit_failed(e))
     }
 
     /// Sends the KILL of a target that passed its re-check.
@@ -190,27 +388,24 @@ impl Run<'_, '_, '_, '_> {
         }
     }
 
-    /// Writes the line that must be in the log before a KILL is sent.
-    fn record_attempt(&mut self, row: &Session) -> Result<(), String> {
-        let b = self.batch;
-        let rec = AuditRecord::attempt(b.server, row, b.mode, b.method, b.why);
-        self.write(&rec)
-    }
-
     /// Appends one line; on failure, stops all further writes and kills.
     fn write(&mut self, rec: &AuditRecord<'_>) -> Result<(), String> {
         if !self.audit_ok {
             return Err("the audit log cannot be written".to_string());
         }
-        self.audit.append(rec).map_err(|e| {
-            let msg = format!("cannot write the audit log {}: {e}", self.audit.location());
-            self.audit_ok = false;
-            self.result.first_error.get_or_insert(msg.clone());
-            self.result
-                .audit_error
-                .get_or_insert(format!("{msg}; the batch stopped (no record, no kill)"));
-            msg
-        })
+        let appended = self.audit.append(rec);
+        appended.map_err(|e| self.audit_failed(e))
+    }
+
+    /// Records that the log failed: nothing more is written or killed.
+    fn audit_failed(&mut self, e: std::io::Error) -> String {
+        let msg = format!("cannot write the audit log {}: {e}", self.audit.location());
+        self.audit_ok = false;
+        self.result.first_error.get_or_insert(msg.clone());
+        self.result
+            .audit_error
+            .get_or_insert(format!("{msg}; the batch stopped (no record, no kill)"));
+        msg
     }
 
     /// Counts, audits `row` (while the log works) and reports one outcome.
@@ -252,14 +447,19 @@ mod tests {
     type Journal = Rc<RefCell<Vec<String>>>;
 
     /// A server in memory: each re-read returns the next list (the last one
-    /// again when they run out); KILLs are recorded, some ids fail.
+    /// again when they run out), to the millisecond unless `seconds`;
+    /// KILLs are recorded, some ids fail.
     #[derive(Default)]
     struct Fake {
         reads: VecDeque<Vec<Session>>,
         last: Vec<Session>,
         read_count: usize,
+        seconds: bool,
         killed: Vec<(u64, KillMode)>,
         errors: HashMap<u64, SourceError>,
+        /// Whole statements by id (`statement`), and how often one was read.
+        statements: HashMap<u64, String>,
+        statement_reads: usize,
         journal: Journal,
     }
 
@@ -277,12 +477,25 @@ mod tests {
     }
 
     impl KillSource for Fake {
-        fn read_sessions(&mut self) -> Result<Vec<Session>, SourceError> {
+        fn reread(&mut self) -> Result<Reread, SourceError> {
             self.read_count += 1;
+            self.journal.borrow_mut().push("read".to_string());
             if let Some(next) = self.reads.pop_front() {
                 self.last = next;
             }
-            Ok(self.last.clone())
+            Ok(Reread {
+                sessions: self.last.clone(),
+                precision: if self.seconds {
+                    TimePrecision::Seconds
+                } else {
+                    TimePrecision::Millis
+                },
+            })
+        }
+
+        fn statement(&mut self, id: u64) -> Result<Option<String>, SourceError> {
+            self.statement_reads += 1;
+            Ok(self.statements.get(&id).cloned())
         }
 
         fn kill(&mut self, id: u64, mode: KillMode, _: KillMethod) -> Result<(), SourceError> {
@@ -297,11 +510,14 @@ mod tests {
     }
 
     /// Audit records as JSON values; with `room`, every write past that
-    /// many lines fails as a full disk does.
+    /// many lines fails as a full disk does; with `slow_sync`, each sync
+    /// takes that long (a hung NFS, a slow disk).
     #[derive(Default)]
     struct Records {
         lines: Vec<serde_json::Value>,
         room: Option<usize>,
+        slow_sync: Option<Duration>,
+        syncs: usize,
         journal: Journal,
     }
 
@@ -324,6 +540,15 @@ mod tests {
                 .borrow_mut()
                 .push(format!("log {} {}", record.result, record.session.id));
             self.lines.push(v);
+            Ok(())
+        }
+
+        fn sync(&mut self) -> io::Result<()> {
+            if let Some(d) = self.slow_sync {
+                std::thread::sleep(d);
+            }
+            self.syncs += 1;
+            self.journal.borrow_mut().push("sync".to_string());
             Ok(())
         }
 
@@ -517,8 +742,8 @@ mod tests {
     fn the_attempt_is_in_the_log_before_the_kill_is_sent() {
         let journal = Journal::default();
         let mut fake = Fake::new(vec![vec![
-            s(1, "app", "Sleep", 400, None),
-            s(2, "app", "Sleep", 400, None),
+            s(1, "app", "Sleep", 401, None),
+            s(2, "app", "Sleep", 401, None),
         ]]);
         fake.journal = Rc::clone(&journal);
         let mut audit = Records {
@@ -539,12 +764,15 @@ mod tests {
         assert_eq!(
             *journal.borrow(),
             vec![
+                "read",
                 "log attempt 1",
-                "KILL 1",
-                "log killed 1",
                 "log attempt 2",
+                "sync",
+                "KILL 1",
                 "KILL 2",
-                "log killed 2"
+                "log killed 1",
+                "log killed 2",
+                "sync"
             ]
         );
     }
@@ -579,11 +807,11 @@ mod tests {
         assert!(!why.contains('\n'));
         assert!(matches!(&outcomes[0].1, KillOutcome::Failed(d) if d.starts_with("not killed")));
 
-        // The log fills up after the first kill's outcome: one killed, the
-        // rest not tried.
+        // The log fills up among a chunk's attempt lines: none of that
+        // chunk is killed (the lines written are attempts without outcome).
         let mut fake = Fake::new(vec![list]);
         let mut filling = Records {
-            room: Some(2),
+            room: Some(4),
             ..Records::default()
         };
         let (result, _) = run(
@@ -593,10 +821,281 @@ mod tests {
             &Safety::default(),
             &mut filling,
         );
-        assert_eq!(fake.killed_ids(), vec![1]);
-        assert_eq!((result.tally.killed, result.tally.failed), (1, 9));
+        assert!(fake.killed.is_empty());
+        assert_eq!((result.tally.killed, result.tally.failed), (0, 10));
         assert!(result.audit_error.is_some());
-        assert_eq!(filling.results(), vec!["attempt 1", "killed 1"]);
+        assert_eq!(filling.syncs, 0, "the failed chunk is not synced");
+    }
+
+    #[test]
+    fn a_log_that_fills_up_stops_the_batch_at_the_next_chunk() {
+        let list: Vec<Session> = (1..=60)
+            .map(|id| s(id, "app", "Sleep", 400, None))
+            .collect();
+        let targets: Vec<KillTarget> = list.iter().cloned().map(idle).collect();
+        // Room for the first chunk's attempts and outcomes, not for the
+        // second chunk's first attempt.
+        let mut fake = Fake::new(vec![list.clone()]);
+        let mut filling = Records {
+            room: Some(100),
+            ..Records::default()
+        };
+        let (result, outcomes) = run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut filling,
+        );
+        assert_eq!(fake.killed_ids(), (1..=50).collect::<Vec<u64>>());
+        assert_eq!((result.tally.killed, result.tally.failed), (50, 10));
+        assert!(result.audit_error.is_some());
+        assert_eq!(outcomes.len(), 60);
+        assert!(matches!(&outcomes[50].1, KillOutcome::Failed(d) if d.starts_with("not killed")));
+        // Full among the first chunk's outcomes: its KILLs were sent (their
+        // attempts are durable), the second chunk is not tried.
+        let mut fake = Fake::new(vec![list]);
+        let mut filling = Records {
+            room: Some(75),
+            ..Records::default()
+        };
+        let (result, _) = run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut filling,
+        );
+        assert_eq!(fake.killed.len(), 50);
+        assert_eq!((result.tally.killed, result.tally.failed), (50, 10));
+        assert_eq!(fake.read_count, 1);
+    }
+
+    /// The attacker's case: the attempt line's write (here its fsync) blocks
+    /// for longer than [`FRESH_FOR`]; meanwhile the idle session runs
+    /// `BEGIN; INSERT` and goes idle again. The KILL must not go out on the
+    /// re-check made before the write.
+    #[test]
+    fn a_slow_audit_write_is_followed_by_a_fresh_recheck_before_the_kill() {
+        let journal = Journal::default();
+        let confirmed = s(1, "app", "Sleep", 400, None);
+        let target = [KillTarget {
+            session: confirmed.clone(),
+            expect: Expect::Same,
+        }];
+        let idle_again = Session {
+            time_ms: 100,
+            ..confirmed.clone()
+        };
+        let mut fake = Fake::new(vec![vec![confirmed.clone()], vec![idle_again]]);
+        fake.journal = Rc::clone(&journal);
+        let mut audit = Records {
+            slow_sync: Some(FRESH_FOR + Duration::from_millis(100)),
+            journal: Rc::clone(&journal),
+            ..Records::default()
+        };
+        let (result, outcomes) = run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert!(fake.killed.is_empty(), "killed on a stale re-check");
+        assert_eq!(result.tally.skipped, 1);
+        assert_eq!(
+            outcomes[0].1,
+            KillOutcome::Skipped(SkipReason::ChangedSinceConfirmed)
+        );
+        assert_eq!(
+            *journal.borrow(),
+            vec![
+                "read",
+                "log attempt 1",
+                "sync",
+                "read",
+                "log skipped 1",
+                "sync"
+            ]
+        );
+        assert_eq!(
+            audit.lines[1]["time_ms"], 100,
+            "the outcome names the row as re-read"
+        );
+
+        // Still idle the whole time: killed, after the second re-read.
+        let still = Session {
+            time_ms: 400_400,
+            ..confirmed.clone()
+        };
+        let mut fake = Fake::new(vec![vec![confirmed], vec![still]]);
+        let mut audit = Records {
+            slow_sync: Some(FRESH_FOR + Duration::from_millis(100)),
+            ..Records::default()
+        };
+        run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(fake.killed_ids(), vec![1]);
+        assert_eq!(fake.read_count, 2);
+        assert_eq!(audit.results(), vec!["attempt 1", "killed 1"]);
+    }
+
+    /// A fast log: one re-read per chunk, the KILLs right after it.
+    #[test]
+    fn a_fast_log_needs_no_second_read() {
+        let list: Vec<Session> = (1..=3).map(|id| s(id, "app", "Sleep", 400, None)).collect();
+        let targets: Vec<KillTarget> = list.iter().cloned().map(idle).collect();
+        let mut fake = Fake::new(vec![list]);
+        let mut audit = Records::default();
+        run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Connection),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(fake.read_count, 1);
+        assert_eq!(fake.killed_ids(), vec![1, 2, 3]);
+        assert_eq!(audit.syncs, 2, "one for the attempts, one at the end");
+    }
+
+    /// `x` on a loop of `SELECT SLEEP(1.5)`: confirmed 2.5 s ago at 1 s in;
+    /// the run found now started after that.
+    #[test]
+    fn x_on_a_loop_skips_the_run_started_after_the_dialog_opened() {
+        let shown = s(5, "app", "Query", 1, Some("SELECT SLEEP(1.5)"));
+        let target = [KillTarget {
+            session: shown.clone(),
+            expect: Expect::Same,
+        }];
+        let next_run = Session {
+            time_ms: 2400,
+            ..shown.clone()
+        };
+        let mut b = batch(KillMode::Query);
+        b.seen_at = SystemTime::now() - Duration::from_millis(2500);
+        let mut fake = Fake::new(vec![vec![next_run]]);
+        let mut audit = Records::default();
+        let (result, _) = run(&mut fake, &target, &b, &Safety::default(), &mut audit);
+        assert!(fake.killed.is_empty());
+        assert_eq!(result.tally.skipped, 1);
+        // The confirmed run itself, 2.5 s on.
+        let same_run = Session {
+            time_ms: 3600,
+            ..shown
+        };
+        let mut fake = Fake::new(vec![vec![same_run]]);
+        run(
+            &mut fake,
+            &target,
+            &b,
+            &Safety::default(),
+            &mut Records::default(),
+        );
+        assert_eq!(fake.killed_ids(), vec![5]);
+    }
+
+    /// A statement as long as the processlist lists: for one session, the
+    /// whole text is read just before the KILL and logged; in bulk, the
+    /// lines say the text may be cut.
+    #[test]
+    fn a_single_kill_logs_the_whole_statement() {
+        let whole = format!("SELECT /* {} */ 1", "x".repeat(200));
+        let listed: String = whole.chars().take(100).collect();
+        let session = s(5, "app", "Query", 3, Some(&listed));
+        let target = [KillTarget {
+            session: session.clone(),
+            expect: Expect::Same,
+        }];
+        let mut fake = Fake::new(vec![vec![session.clone()]]);
+        fake.statements.insert(5, whole.clone());
+        let mut audit = Records::default();
+        run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Query),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(fake.killed_ids(), vec![5]);
+        assert_eq!(audit.lines[0]["result"], "attempt");
+        assert_eq!(audit.lines[0]["statement"], whole.as_str());
+        assert_eq!(audit.lines[0]["info_cut"], true);
+        assert_eq!(audit.lines[0]["info"], listed.as_str());
+
+        // It moved on to another statement between the re-read and this
+        // read: skipped.
+        let mut fake = Fake::new(vec![vec![session.clone()]]);
+        fake.statements.insert(5, "SELECT 2".to_string());
+        let mut audit = Records::default();
+        let (result, _) = run(
+            &mut fake,
+            &target,
+            &batch(KillMode::Query),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert!(fake.killed.is_empty());
+        assert_eq!(result.tally.skipped, 1);
+        assert_eq!(audit.results(), vec!["skipped 5"]);
+
+        // Two sessions: no extra reads, the lines mark the cut.
+        let other = Session {
+            id: 6,
+            ..session.clone()
+        };
+        let targets: Vec<KillTarget> = [session.clone(), other.clone()]
+            .into_iter()
+            .map(|session| KillTarget {
+                session,
+                expect: Expect::Same,
+            })
+            .collect();
+        let mut fake = Fake::new(vec![vec![session, other]]);
+        let mut audit = Records::default();
+        run(
+            &mut fake,
+            &targets,
+            &batch(KillMode::Query),
+            &Safety::default(),
+            &mut audit,
+        );
+        assert_eq!(fake.statement_reads, 0);
+        assert_eq!(fake.killed_ids(), vec![5, 6]);
+        assert!(audit.lines.iter().all(|l| l["info_cut"] == true));
+        assert!(audit.lines.iter().all(|l| l.get("statement").is_none()));
+    }
+
+    /// MySQL: whole seconds, read twice, so the same statement may show a
+    /// second less than expected: still killed.
+    #[test]
+    fn whole_second_rereads_get_the_wider_slack() {
+        let shown = s(5, "app", "Query", 5, Some("SELECT * FROM big_report"));
+        let target = [KillTarget {
+            session: shown.clone(),
+            expect: Expect::Same,
+        }];
+        let mut b = batch(KillMode::Query);
+        b.seen_at = SystemTime::now() - Duration::from_millis(1900);
+        let rounded = Session {
+            time_ms: 6000,
+            ..shown
+        };
+        let mut fake = Fake::new(vec![vec![rounded]]);
+        fake.seconds = true;
+        run(
+            &mut fake,
+            &target,
+            &b,
+            &Safety::default(),
+            &mut Records::default(),
+        );
+        assert_eq!(fake.killed_ids(), vec![5]);
     }
 
     #[test]
@@ -638,7 +1137,7 @@ mod tests {
             KillOutcome::Skipped(SkipReason::Refused(Refusal::OwnConnection))
         );
         assert_eq!(outcomes[1].1, KillOutcome::Skipped(SkipReason::Gone));
-        assert_eq!(audit.results(), vec!["skipped 7", "attempt 8", "skipped 8"]);
+        assert_eq!(audit.results(), vec!["attempt 8", "skipped 7", "skipped 8"]);
     }
 
     #[test]

@@ -246,39 +246,120 @@ pub fn group_by_account(targets: &[KillTarget]) -> Vec<(String, usize)> {
     v
 }
 
-/// Is `now` still doing what the user saw in `then` when confirming a
-/// `mode` kill of this one session? For `KILL QUERY`: the same statement,
-/// not started again (its time did not go back). For `KILL CONNECTION`: the
-/// same command, not started again (an idle session that ran anything since,
-/// say opened a transaction, has its idle time reset).
+/// How exact the re-read's times are, which sets how much less than the time
+/// passed a session may have aged and still count as the one confirmed.
 ///
-/// "Not started again" is judged by the clock: `now` was read `elapsed`
-/// after `then`, so the same statement (or idle spell) has aged by about
-/// that much. One that aged less started after `then` was read, even with
-/// the same text (a report that runs the same query again and again).
-/// [`RECHECK_SLACK`] covers the processlist's whole-second times.
-pub fn unchanged(then: &Session, now: &Session, mode: KillMode, elapsed: Duration) -> bool {
-    let same = match mode {
-        KillMode::Query => now.info == then.info,
-        KillMode::Connection => now.command == then.command,
-    };
-    let expected = then.time_ms.saturating_add(millis(elapsed));
-    same && now.time_ms.saturating_add(millis(RECHECK_SLACK)) >= expected
+/// The sessions the user confirmed come from the dashboard's processlist,
+/// whose times are whole seconds, rounded down (MariaDB computes `Time` as
+/// `floor(TIME_MS / 1000)` from the same microsecond clock, checked on
+/// 10.11): a row shown at `t` s had run at least `t` s. Call `Δ` the time
+/// between the server reading the confirmed row and reading the re-read row,
+/// and `elapsed` the executor's measure of it: from the confirmed snapshot's
+/// `taken_at` (stamped after its processlist came back) to just before the
+/// re-read is sent, so `elapsed <= Δ`.
+///
+/// - The statement (or idle spell) confirmed has now run at least
+///   `then + Δ >= then + elapsed`: with exact re-read times it passes with no
+///   slack at all.
+/// - One that started after the confirmed row was read has run less than
+///   `Δ`, so less than `then + elapsed` plus the measuring error (`Δ -
+///   elapsed`: the re-read's round trip and the rest of the confirmed poll,
+///   milliseconds).
+///
+/// So the slack only covers measuring: the millisecond truncation, the
+/// client's wall clock against the server's timer over a dialog left open
+/// (NTP slews at most 0.05 %: 150 ms in five minutes) and the few ms of
+/// round trips. A new statement or transaction slips through only when it
+/// started within about the slack after the confirmed snapshot was read,
+/// before the screen could have shown it. (`elapsed` is wall-clock time, as
+/// a snapshot's `taken_at` is: a clock stepped back while the dialog was
+/// open widens that by the step; one stepped forward only skips more.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimePrecision {
+    /// MariaDB's `information_schema.PROCESSLIST.TIME_MS`: [`SLACK_MILLIS`].
+    Millis,
+    /// Whole seconds (MySQL has no `TIME_MS`): both reads round down, so the
+    /// same statement can show up to a second less than expected, plus the
+    /// measuring error: [`SLACK_SECONDS`]. A statement started within that
+    /// after the confirmed read can pass for the confirmed one.
+    Seconds,
 }
 
-/// How much less than the time passed a confirmed session may have aged
-/// (the processlist gives whole seconds, read twice).
-pub const RECHECK_SLACK: Duration = Duration::from_secs(2);
+/// [`TimePrecision::Millis`]'s slack.
+pub const SLACK_MILLIS: Duration = Duration::from_millis(250);
 
-/// The re-check: `Ok` when `now` (the session as just re-read, `elapsed`
-/// after the target was) is still the session the user confirmed for a
-/// `mode` kill and still meets the expectation.
+/// [`TimePrecision::Seconds`]'s slack.
+pub const SLACK_SECONDS: Duration = Duration::from_secs(2);
+
+impl TimePrecision {
+    /// How much less than the time passed a confirmed session may have aged.
+    pub fn slack(self) -> Duration {
+        match self {
+            TimePrecision::Millis => SLACK_MILLIS,
+            TimePrecision::Seconds => SLACK_SECONDS,
+        }
+    }
+}
+
+/// When a target was re-read: `elapsed` after it was read, with times of
+/// `precision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    pub elapsed: Duration,
+    pub precision: TimePrecision,
+}
+
+impl Since {
+    /// Re-read `elapsed` after, with times to the millisecond.
+    pub fn millis(elapsed: Duration) -> Since {
+        Since {
+            elapsed,
+            precision: TimePrecision::Millis,
+        }
+    }
+}
+
+/// Is `now` still doing what the user saw in `then` when confirming a
+/// `mode` kill with `expect`? The same work: for a session confirmed by
+/// itself ([`Expect::Same`]) the same statement for `KILL QUERY`, the same
+/// command for `KILL CONNECTION`; for an idle target ([`Expect::IdleAtLeast`])
+/// the same idle spell; for a long-running one ([`Expect::RunningAtLeast`])
+/// the same statement. And not started again: `now` was read `since` after
+/// `then`, so the same work has aged by that much ([`TimePrecision`]). One
+/// that aged less started after `then` was read, even with the same text (a
+/// report that runs the same query again and again) or the same `Sleep` (an
+/// idle session that ran `BEGIN; INSERT ...` and went idle again).
+pub fn unchanged(
+    then: &Session,
+    now: &Session,
+    mode: KillMode,
+    expect: Expect,
+    since: Since,
+) -> bool {
+    let by_statement = match expect {
+        Expect::Same => mode == KillMode::Query,
+        Expect::IdleAtLeast { .. } => false,
+        Expect::RunningAtLeast { .. } => true,
+    };
+    let same = if by_statement {
+        now.info == then.info
+    } else {
+        now.command == then.command
+    };
+    let expected = then.time_ms.saturating_add(millis(since.elapsed));
+    same && now.time_ms.saturating_add(millis(since.precision.slack())) >= expected
+}
+
+/// The re-check: `Ok` when `now` (the session as just re-read, `since` the
+/// target was read) is still the session the user confirmed for a `mode`
+/// kill, doing the same work ([`unchanged`]), and still meets the
+/// expectation.
 pub fn recheck(
     target: &KillTarget,
     now: Option<&Session>,
     mode: KillMode,
     safety: &Safety,
-    elapsed: Duration,
+    since: Since,
 ) -> Result<(), SkipReason> {
     let then = &target.session;
     let Some(now) = now else {
@@ -293,15 +374,18 @@ pub fn recheck(
     if let Some(why) = safety.refuses(now) {
         return Err(SkipReason::Refused(why));
     }
-    if target.expect == Expect::Same && !unchanged(then, now, mode, elapsed) {
-        return Err(SkipReason::ChangedSinceConfirmed);
-    }
     if !meets(now, target.expect) {
         return Err(match target.expect {
             Expect::IdleAtLeast { .. } if !now.is_sleeping() => SkipReason::Busy {
                 command: now.command.clone(),
             },
             Expect::RunningAtLeast { .. } if now.is_sleeping() => SkipReason::QueryFinished,
+            _ => SkipReason::ChangedSincePreview,
+        });
+    }
+    if !unchanged(then, now, mode, target.expect, since) {
+        return Err(match target.expect {
+            Expect::Same => SkipReason::ChangedSinceConfirmed,
             _ => SkipReason::ChangedSincePreview,
         });
     }
@@ -414,6 +498,12 @@ mod tests {
 
     const C: KillMode = KillMode::Connection;
 
+    /// Re-read at once, times to the millisecond.
+    const NOW: Since = Since {
+        elapsed: Duration::ZERO,
+        precision: TimePrecision::Millis,
+    };
+
     fn with_info(mut s: Session, info: &str) -> Session {
         s.info = Some(info.to_string());
         s
@@ -435,16 +525,13 @@ mod tests {
             time_ms: 4000,
             ..first.clone()
         };
-        assert_eq!(
-            recheck(&target, Some(&still), q, &safety, Duration::ZERO),
-            Ok(())
-        );
+        assert_eq!(recheck(&target, Some(&still), q, &safety, NOW), Ok(()));
         // Another statement by the time `y` was pressed.
         let second = with_info(
             s(5, "app", "Query", 0),
             "SELECT SLEEP(8) /* SECOND critical statement */",
         );
-        let why = recheck(&target, Some(&second), q, &safety, Duration::ZERO).unwrap_err();
+        let why = recheck(&target, Some(&second), q, &safety, NOW).unwrap_err();
         assert_eq!(why, SkipReason::ChangedSinceConfirmed);
         assert_eq!(why.to_string(), "changed since you confirmed");
         // The same text run again: its time went back (read 1 s later).
@@ -453,18 +540,18 @@ mod tests {
             ..first.clone()
         };
         assert_eq!(
-            recheck(&target, Some(&again), q, &safety, Duration::from_secs(1)),
+            recheck(
+                &target,
+                Some(&again),
+                q,
+                &safety,
+                Since::millis(Duration::from_secs(1))
+            ),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // Finished: idle now, no statement.
         assert_eq!(
-            recheck(
-                &target,
-                Some(&s(5, "app", "Sleep", 0)),
-                q,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&target, Some(&s(5, "app", "Sleep", 0)), q, &safety, NOW),
             Err(SkipReason::ChangedSinceConfirmed)
         );
     }
@@ -481,34 +568,148 @@ mod tests {
             expect: Expect::Same,
         };
         let q = KillMode::Query;
-        let elapsed = Duration::from_secs(7);
-        // The confirmed run, 7 s on: 12 s old.
-        let same_run = Session {
-            time_ms: 12_000,
-            ..report.clone()
+        let run = |ms: u64, since: Since| {
+            let now = Session {
+                time_ms: ms,
+                ..report.clone()
+            };
+            recheck(&target, Some(&now), q, &safety, since)
         };
-        assert_eq!(
-            recheck(&target, Some(&same_run), q, &safety, elapsed),
-            Ok(())
-        );
+        let exact = Since::millis(Duration::from_secs(7));
+        let seconds = Since {
+            elapsed: Duration::from_secs(7),
+            precision: TimePrecision::Seconds,
+        };
+        // The confirmed run, 7 s on: at least 12 s old.
+        assert_eq!(run(12_000, exact), Ok(()));
+        assert_eq!(run(12_400, exact), Ok(()));
         // Whole seconds, read twice: a little less is still the same run.
-        let rounded = Session {
-            time_ms: 10_000,
-            ..report.clone()
-        };
-        assert_eq!(
-            recheck(&target, Some(&rounded), q, &safety, elapsed),
-            Ok(())
-        );
+        assert_eq!(run(10_000, seconds), Ok(()));
+        // To the millisecond, the measuring error only.
+        assert_eq!(run(11_800, exact), Ok(()));
+        assert_eq!(run(11_700, exact), Err(SkipReason::ChangedSinceConfirmed));
         // A new run that started 1 s after the preview: 6 s old, not 12.
-        let new_run = Session {
-            time_ms: 6_000,
-            ..report
+        assert_eq!(run(6_000, seconds), Err(SkipReason::ChangedSinceConfirmed));
+        assert_eq!(run(6_000, exact), Err(SkipReason::ChangedSinceConfirmed));
+    }
+
+    /// `x` on a loop of `SELECT SLEEP(1.5)`: the dialog showed a run 1 s in
+    /// (so 1.0-1.99 s old); it ended, and `y` 2.5 s later finds the next
+    /// run. To the millisecond, any run started after the confirmed row was
+    /// read is younger than the time passed.
+    #[test]
+    fn x_on_a_loop_of_short_statements_skips_the_next_run() {
+        let safety = Safety::default();
+        let shown = with_info(s(5, "app", "Query", 1), "SELECT SLEEP(1.5)");
+        let target = KillTarget {
+            session: shown.clone(),
+            expect: Expect::Same,
+        };
+        let elapsed = Duration::from_millis(2500);
+        // The confirmed run was 1.49 s old: it ended 10 ms after the read,
+        // and the next one is 2.49 s old now, not the 3.5 s the first would be.
+        let next_run = Session {
+            time_ms: 2490,
+            ..shown.clone()
         };
         assert_eq!(
-            recheck(&target, Some(&new_run), q, &safety, elapsed),
+            recheck(
+                &target,
+                Some(&next_run),
+                KillMode::Query,
+                &safety,
+                Since::millis(elapsed)
+            ),
             Err(SkipReason::ChangedSinceConfirmed)
         );
+        // With whole seconds, that run would pass: why MySQL's slack is documented.
+        let rounded = Session {
+            time_ms: 2000,
+            ..shown
+        };
+        let seconds = Since {
+            elapsed,
+            precision: TimePrecision::Seconds,
+        };
+        assert_eq!(
+            recheck(&target, Some(&rounded), KillMode::Query, &safety, seconds),
+            Ok(())
+        );
+    }
+
+    /// `k` on a session shown as Sleep 0 s: before `y` it ran `BEGIN;
+    /// INSERT ...` and went idle again. Still `Sleep`, but its idle spell
+    /// started after the dialog opened: younger than the time passed.
+    #[test]
+    fn k_on_an_idle_session_that_opened_a_transaction_since_is_skipped() {
+        let safety = Safety::default();
+        let target = KillTarget {
+            session: s(6, "app", "Sleep", 0),
+            expect: Expect::Same,
+        };
+        let since = Since::millis(Duration::from_millis(1500));
+        let idle_again = Session {
+            time_ms: 900,
+            ..s(6, "app", "Sleep", 0)
+        };
+        assert_eq!(
+            recheck(&target, Some(&idle_again), C, &safety, since),
+            Err(SkipReason::ChangedSinceConfirmed)
+        );
+        let still_idle = Session {
+            time_ms: 1600,
+            ..idle_again
+        };
+        assert_eq!(
+            recheck(&target, Some(&still_idle), C, &safety, since),
+            Ok(())
+        );
+    }
+
+    /// `I` and `L` targets: the same idle spell or statement, aged by the
+    /// time since the preview, not just past the threshold.
+    #[test]
+    fn bulk_targets_must_be_the_same_idle_spell_or_statement() {
+        let safety = Safety::default();
+        let min = Duration::from_secs(60);
+        let since = Since::millis(Duration::from_secs(30));
+        let idle = KillTarget {
+            session: s(1, "app", "Sleep", 100),
+            expect: Expect::IdleAtLeast { min },
+        };
+        // Ran BEGIN + INSERT 20 s ago and idled past the threshold again.
+        let again = s(1, "app", "Sleep", 70);
+        assert_eq!(
+            recheck(&idle, Some(&again), C, &safety, since),
+            Err(SkipReason::ChangedSincePreview)
+        );
+        assert_eq!(
+            recheck(&idle, Some(&s(1, "app", "Sleep", 130)), C, &safety, since),
+            Ok(())
+        );
+        let long = KillTarget {
+            session: with_info(s(3, "app", "Query", 90), "SELECT * FROM a"),
+            expect: Expect::RunningAtLeast { min },
+        };
+        let q = KillMode::Query;
+        // The statement shown finished; another (never shown) runs past the threshold.
+        let other = with_info(s(3, "app", "Query", 80), "SELECT * FROM b");
+        assert_eq!(
+            recheck(&long, Some(&other), q, &safety, since),
+            Err(SkipReason::ChangedSincePreview)
+        );
+        // The same text started again.
+        let rerun = with_info(s(3, "app", "Query", 80), "SELECT * FROM a");
+        assert_eq!(
+            recheck(&long, Some(&rerun), q, &safety, since),
+            Err(SkipReason::ChangedSincePreview)
+        );
+        let same = with_info(s(3, "app", "Query", 120), "SELECT * FROM a");
+        assert_eq!(recheck(&long, Some(&same), q, &safety, since), Ok(()));
+        // After a restart, id 3 is someone else's: refused by user/host first,
+        // and by age for the same account.
+        let new_conn = with_info(s(3, "app", "Query", 65), "SELECT * FROM a");
+        assert!(recheck(&long, Some(&new_conn), q, &safety, since).is_err());
     }
 
     #[test]
@@ -519,35 +720,17 @@ mod tests {
             expect: Expect::Same,
         };
         assert_eq!(
-            recheck(
-                &target,
-                Some(&s(6, "app", "Sleep", 12)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&target, Some(&s(6, "app", "Sleep", 12)), C, &safety, NOW),
             Ok(())
         );
         assert_eq!(
-            recheck(
-                &target,
-                Some(&s(6, "app", "Query", 0)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&target, Some(&s(6, "app", "Query", 0)), C, &safety, NOW),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // Idle again after a statement (say BEGIN; UPDATE ...): a
         // transaction may be open now, and the idle time was reset.
         assert_eq!(
-            recheck(
-                &target,
-                Some(&s(6, "app", "Sleep", 1)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&target, Some(&s(6, "app", "Sleep", 1)), C, &safety, NOW),
             Err(SkipReason::ChangedSinceConfirmed)
         );
         // A busy session confirmed for `k` may change its statement.
@@ -556,10 +739,7 @@ mod tests {
             expect: Expect::Same,
         };
         let other = with_info(s(7, "app", "Query", 31), "SELECT 2");
-        assert_eq!(
-            recheck(&busy, Some(&other), C, &safety, Duration::ZERO),
-            Ok(())
-        );
+        assert_eq!(recheck(&busy, Some(&other), C, &safety, NOW), Ok(()));
     }
 
     #[test]
@@ -641,48 +821,20 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(
-                &idle,
-                Some(&s(1, "app", "Sleep", 401)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&idle, Some(&s(1, "app", "Sleep", 401)), C, &safety, NOW),
             Ok(())
         );
-        assert_eq!(
-            recheck(&idle, None, C, &safety, Duration::ZERO),
-            Err(SkipReason::Gone)
-        );
-        let busy = recheck(
-            &idle,
-            Some(&s(1, "app", "Query", 0)),
-            C,
-            &safety,
-            Duration::ZERO,
-        )
-        .unwrap_err();
+        assert_eq!(recheck(&idle, None, C, &safety, NOW), Err(SkipReason::Gone));
+        let busy = recheck(&idle, Some(&s(1, "app", "Query", 0)), C, &safety, NOW).unwrap_err();
         assert_eq!(busy.to_string(), "busy now (Query)");
         // Went busy and back to sleep: idle time restarted below the threshold.
         assert_eq!(
-            recheck(
-                &idle,
-                Some(&s(1, "app", "Sleep", 2)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&idle, Some(&s(1, "app", "Sleep", 2)), C, &safety, NOW),
             Err(SkipReason::ChangedSincePreview)
         );
         // The id was reused by another account.
-        let reused = recheck(
-            &idle,
-            Some(&s(1, "other", "Sleep", 900)),
-            C,
-            &safety,
-            Duration::ZERO,
-        )
-        .unwrap_err();
+        let reused =
+            recheck(&idle, Some(&s(1, "other", "Sleep", 900)), C, &safety, NOW).unwrap_err();
         assert_eq!(reused.to_string(), "id now belongs to other@10.0.0.1:4000");
         let long = KillTarget {
             session: s(3, "app", "Query", 90),
@@ -691,23 +843,11 @@ mod tests {
             },
         };
         assert_eq!(
-            recheck(
-                &long,
-                Some(&s(3, "app", "Sleep", 1)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&long, Some(&s(3, "app", "Sleep", 1)), C, &safety, NOW),
             Err(SkipReason::QueryFinished)
         );
         assert_eq!(
-            recheck(
-                &long,
-                Some(&s(3, "app", "Query", 95)),
-                C,
-                &safety,
-                Duration::ZERO
-            ),
+            recheck(&long, Some(&s(3, "app", "Query", 95)), C, &safety, NOW),
             Ok(())
         );
         // Our own connection, re-read: refused by the rules.
@@ -720,7 +860,7 @@ mod tests {
             Some(&s(9, "me", "Query", 0)),
             C,
             &safety.connected(9, &Privileges::default()),
-            Duration::ZERO,
+            NOW,
         )
         .unwrap_err();
         assert_eq!(why, SkipReason::Refused(Refusal::OwnConnection));

@@ -110,6 +110,8 @@ pub struct Source {
     seq: u64,
     /// Lock waits: read only while somebody waits (see `locks`).
     locks: LockReader,
+    /// When the connection was made: every snapshot from it is later.
+    connected_at: SystemTime,
 }
 
 impl fmt::Debug for Source {
@@ -189,12 +191,19 @@ impl Source {
             endpoint: endpoint.to_string(),
             seq: 0,
             locks,
+            connected_at: SystemTime::now(),
         })
     }
 
     /// Our own connection id.
     pub fn own_id(&self) -> u64 {
         self.own_id
+    }
+
+    /// When this connection was made: a snapshot taken earlier came from
+    /// another connection (or another server).
+    pub fn connected_at(&self) -> SystemTime {
+        self.connected_at
     }
 
     /// The server's identity.
@@ -360,10 +369,28 @@ impl Source {
 
     /// Reads every session (ours included), one statement.
     pub fn read_sessions(&mut self) -> Result<Vec<Session>, SourceError> {
-        let mut result = self
-            .conn
-            .query_iter(self.processlist.sql())
-            .map_err(|e| classify(&e, true))?;
+        self.query_sessions(self.processlist.sql())
+    }
+
+    /// Reads every session (ours included) for the kill re-check, one
+    /// statement; the flag is true when their times are exact to the
+    /// millisecond. On MariaDB: [`EXACT_PROCESSLIST_SQL`] (falls back to
+    /// [`Source::read_sessions`], whole seconds, if the server refuses it);
+    /// MySQL has no `TIME_MS`: whole seconds.
+    pub fn read_sessions_exact(&mut self) -> Result<(Vec<Session>, bool), SourceError> {
+        if self.server.flavor == Flavor::MariaDb && self.processlist == ProcesslistSql::Show {
+            match self.query_sessions(EXACT_PROCESSLIST_SQL) {
+                Ok(sessions) => return Ok((sessions, true)),
+                Err(SourceError::Server { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((self.read_sessions()?, false))
+    }
+
+    /// Runs a processlist statement and decodes its rows by column name.
+    fn query_sessions(&mut self, sql: &str) -> Result<Vec<Session>, SourceError> {
+        let mut result = self.conn.query_iter(sql).map_err(|e| classify(&e, true))?;
         let layout = ProcesslistLayout::from_names(
             result
                 .columns()
@@ -414,6 +441,36 @@ mod tests {
         assert_eq!(p("8.0.22"), ProcesslistSql::PerformanceSchema);
         assert_eq!(p("8.4.3"), ProcesslistSql::PerformanceSchema);
         assert_eq!(p("5.7.44-log"), ProcesslistSql::Show);
+    }
+
+    /// The re-check's read: MariaDB's processlist table with `TIME_MS`,
+    /// statements cut as `SHOW PROCESSLIST` cuts them (100 bytes).
+    #[test]
+    fn exact_processlist_read_decodes_milliseconds() {
+        let cut = format!(
+            "LEFT(CAST(INFO AS BINARY), {})",
+            crate::snapshot::LISTED_INFO_CHARS
+        );
+        assert!(EXACT_PROCESSLIST_SQL.contains(&cut));
+        assert!(EXACT_PROCESSLIST_SQL.contains("TIME_MS"));
+        // Recorded from MariaDB 10.11 (TIME_MS is a decimal, sent as text).
+        let layout = ProcesslistLayout::from_names([
+            "ID", "USER", "HOST", "DB", "COMMAND", "TIME", "TIME_MS", "STATE", "INFO",
+        ]);
+        let row = [
+            b("15"),
+            b("app"),
+            b("127.0.0.1:51234"),
+            Value::NULL,
+            b("Query"),
+            b("1"),
+            b("1186.999"),
+            b("User sleep"),
+            b("SELECT SLEEP(3)"),
+        ];
+        let s = layout.decode(&row).expect("row decodes");
+        assert_eq!(s.time_ms, 1186);
+        assert_eq!(s.info.as_deref(), Some("SELECT SLEEP(3)"));
     }
 
     #[test]
