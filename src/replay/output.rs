@@ -162,10 +162,12 @@ pub fn summary(p: &mut Player, t: &Thresholds) -> Result<String, String> {
             );
             let _ = writeln!(
                 out,
-                "peak       {}: {used}/{max} connected ({:.1}%), {} running",
+                "peak       {}: {used}/{max} connected ({:.1}%), {} running, {} sleeping",
                 show(from_ms(at)),
                 snap.usage() * 100.0,
-                snap.status.threads_running
+                // The same counts as the header: client sessions, ours apart.
+                snap.counts().running,
+                snap.counts().sleeping
             );
             let (users, hosts) = tops(&snap, 5);
             let _ = writeln!(out, "           top users: {users}");

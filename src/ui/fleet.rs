@@ -19,6 +19,7 @@ use crate::snapshot::Flavor;
 use crate::text::{one_line, short_duration};
 use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::{cut, width};
 use crate::ui::{confirm, help, hint_pieces, hint_spans};
 
 /// Width of the usage bar.
@@ -257,7 +258,8 @@ fn usage_cell(s: &Summary<'_>, fleet: &Fleet, theme: Theme, bar: bool) -> Cell<'
     Cell::from(Line::from(spans))
 }
 
-fn finding_cell(s: &Summary<'_>, theme: Theme) -> Cell<'static> {
+/// The finding column's cell, cut to `room` columns (ending in `…`).
+fn finding_cell(s: &Summary<'_>, theme: Theme, room: usize) -> Cell<'static> {
     if s.state == ServerState::Full {
         let open = keymap::label_in(Mode::Fleet, Action::OpenServer).unwrap_or(keymap::NO_LABEL);
         return Cell::from(Span::styled(
@@ -271,7 +273,7 @@ fn finding_cell(s: &Summary<'_>, theme: Theme) -> Cell<'static> {
         } else {
             theme.crit()
         };
-        return Cell::from(Span::styled(one_line(reason, 300).into_owned(), style));
+        return Cell::from(Span::styled(cut(&one_line(reason, 300), room), style));
     }
     match s.worst {
         Some(f) => {
@@ -280,9 +282,11 @@ fn finding_cell(s: &Summary<'_>, theme: Theme) -> Cell<'static> {
                 Severity::Warning => ("WARN", theme.warn()),
                 Severity::Info => ("info", theme.dim()),
             };
+            let head = format!("{label} {}", f.kind.name());
+            let rest = room.saturating_sub(width(&head));
             Cell::from(Line::from(vec![
-                Span::styled(format!("{label} {}", f.kind.name()), style),
-                Span::raw(format!(": {}", one_line(&f.title, 300))),
+                Span::styled(cut(&head, room), style),
+                Span::raw(cut(&format!(": {}", one_line(&f.title, 300)), rest)),
             ]))
         }
         None if s.state.is_current() => Cell::from(Span::styled("none", theme.dim())),
@@ -297,6 +301,7 @@ fn cell(
     theme: Theme,
     name_w: u16,
     bar: bool,
+    room: usize,
 ) -> Cell<'static> {
     let num = |v: Option<u64>| v.map_or("–".to_string(), |v| v.to_string());
     match c {
@@ -311,7 +316,7 @@ fn cell(
             Some(r) if r > 0 => Cell::from(Span::styled(format!("+{r}"), theme.crit())),
             other => Cell::from(Span::styled(num(other), theme.dim())),
         },
-        Col::Finding => finding_cell(s, theme),
+        Col::Finding => finding_cell(s, theme, room),
     }
 }
 
@@ -323,6 +328,14 @@ fn table(fleet: &Fleet, theme: Theme, frame: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(0);
     let (cols, name_w, bar) = columns_for(area.width, longest);
+    // What the Fill column gets: the width less the fixed columns and the
+    // one-column gaps between columns.
+    let fixed: usize = cols
+        .iter()
+        .filter(|c| **c != Col::Finding)
+        .map(|c| usize::from(fixed_width(*c, name_w, bar)))
+        .sum();
+    let room = usize::from(area.width).saturating_sub(fixed + cols.len().saturating_sub(1));
     let body = usize::from(area.height.saturating_sub(2));
     let offset =
         crate::app::table::scroll_offset(fleet.offset, fleet.cursor, body, fleet.order.len());
@@ -345,7 +358,7 @@ fn table(fleet: &Fleet, theme: Theme, frame: &mut Frame, area: Rect) {
             let s = fleet.summary(i)?;
             let cells: Vec<Cell> = cols
                 .iter()
-                .map(|c| cell(&s, *c, fleet, theme, name_w, bar))
+                .map(|c| cell(&s, *c, fleet, theme, name_w, bar, room))
                 .collect();
             let row = Row::new(cells);
             Some(if pos == fleet.cursor {
