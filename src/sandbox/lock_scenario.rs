@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use super::{APP, BATCH, Backoff, Ctx, HOST_APP, HOST_BATCH, HOST_REPORTS, REPORTS};
+use super::load::{HOST_APP, HOST_BATCH, HOST_REPORTS};
+use super::workers::{Backoff, Ctx};
+use super::{APP, BATCH, REPORTS};
 use mysql::prelude::Queryable;
 
 /// The scenario's table.
