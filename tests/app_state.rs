@@ -1593,3 +1593,44 @@ fn paused_is_not_stale() {
     assert!(app.data.paused);
     assert!(!app.is_stale());
 }
+
+/// After a kill the findings are not held: a leak that the kill freed is
+/// gone with the next snapshot, not five seconds later.
+#[test]
+fn a_kill_releases_the_held_findings() {
+    let mut sessions = mixed();
+    sessions.extend(leaky(100));
+    let mut app = app_showing(Vec::new());
+    let t1 = t0() + Duration::from_secs(1);
+    feed(&mut app, snapshot_at(sessions, 26, 200, t1, 2));
+    assert!(
+        app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak)
+    );
+    update(
+        &mut app,
+        Event::Reply(Reply::KillDone {
+            request: 1,
+            mode: KillMode::Connection,
+            tally: KillTally {
+                killed: 20,
+                ..KillTally::default()
+            },
+            first_error: None,
+        }),
+    );
+    feed(
+        &mut app,
+        snapshot_at(mixed(), 6, 200, t1 + Duration::from_secs(1), 3),
+    );
+    assert!(
+        !app.data
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Leak),
+        "{:?}",
+        app.data.findings
+    );
+}

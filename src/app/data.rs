@@ -83,6 +83,11 @@ pub struct Data {
 }
 
 impl Data {
+    /// The next snapshot's findings show as they are (see [`findings::Steady::forget`]).
+    pub(super) fn forget_held_findings(&mut self) {
+        self.steady.forget();
+    }
+
     /// The sessions of the shown snapshot.
     pub fn sessions(&self) -> &[Session] {
         self.snapshot

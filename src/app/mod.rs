@@ -291,6 +291,9 @@ impl App {
         }
         if let Some((level, text)) = self.kills.on_reply(reply) {
             self.table.tags.clear();
+            // What the kill changed shows with the next snapshot, not after
+            // the findings' hold: a freed leak must not look still there.
+            self.data.forget_held_findings();
             self.say(level, text);
         }
     }

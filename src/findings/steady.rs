@@ -109,6 +109,13 @@ impl Steady {
             .collect()
     }
 
+    /// Forgets what is held: the next update shows its findings as they are.
+    /// For right after a kill, when a finding that vanished or eased is the
+    /// news, not a flicker to hide.
+    pub fn forget(&mut self) {
+        self.held.clear();
+    }
+
     /// The kinds currently shown, in order (for tests and debugging).
     pub fn kinds(&self) -> Vec<FindingKind> {
         self.held.iter().map(|h| h.finding.kind).collect()
@@ -207,6 +214,15 @@ mod tests {
         );
         assert_eq!(out[0].subject, "app");
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn after_forget_the_next_update_shows_findings_as_they_are() {
+        let mut s = Steady::new(Duration::from_secs(5));
+        let _ = s.update(at(0), vec![finding(Leak, Critical, "app")]);
+        s.forget();
+        let out = s.update(at(1), vec![finding(Headroom, Warning, "")]);
+        assert_eq!(shown(&out), [(Headroom, Warning)]);
     }
 
     #[test]
