@@ -363,6 +363,10 @@ struct Bench {
     rng: Rng,
     /// The snapshots carry a lock pile-up (rebuilt, untimed, for each).
     locks: bool,
+    /// The last two snapshots, held as the poller holds them: the app's
+    /// reference to the one it replaces is never the last, so (as in the
+    /// real program) freeing it is not the UI's work.
+    retained: std::collections::VecDeque<Arc<Snapshot>>,
 }
 
 impl Bench {
@@ -409,6 +413,7 @@ impl Bench {
             next: None,
             rng: Rng(0xfeed),
             locks: false,
+            retained: std::collections::VecDeque::with_capacity(3),
         }
     }
 
@@ -418,6 +423,10 @@ impl Bench {
             snap = Arc::new(with_locks((*snap).clone()));
         }
         self.last = Arc::clone(&snap);
+        self.retained.push_back(Arc::clone(&snap));
+        if self.retained.len() > 2 {
+            self.retained.pop_front();
+        }
         self.next = Some(snap);
     }
 
@@ -483,6 +492,57 @@ fn main() {
         rows.push((
             "(a) update: new snapshot (Feed)",
             measure(&mut b, Bench::prepare_snapshot, Bench::feed),
+        ));
+        // Where (a) goes: the per-snapshot parts, each on the last snapshot.
+        let t = conntop::thresholds::Thresholds::default();
+        rows.push((
+            "   (a1) findings::diagnose",
+            measure(
+                &mut b,
+                |_| {},
+                |b| {
+                    black_box(conntop::findings::diagnose(
+                        &b.last,
+                        &b.app.data.history,
+                        &t,
+                    ));
+                },
+            ),
+        ));
+        rows.push((
+            "   (a2) history sample",
+            measure(
+                &mut b,
+                |_| {},
+                |b| {
+                    black_box(conntop::history::Sample::from_snapshot(&b.last));
+                },
+            ),
+        ));
+        rows.push((
+            "   (a3) counts",
+            measure(
+                &mut b,
+                |_| {},
+                |b| {
+                    black_box(b.last.counts());
+                },
+            ),
+        ));
+        rows.push((
+            "   (a4) rows: filter + sort",
+            measure(
+                &mut b,
+                |_| {},
+                |b| {
+                    black_box(conntop::app::rows::visible_rows(
+                        &b.last.sessions,
+                        "",
+                        false,
+                        b.app.table.sort,
+                    ));
+                },
+            ),
         ));
         rows.push((
             "(b) render one frame",

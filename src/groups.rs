@@ -4,8 +4,8 @@
 //! Grouping is one pass over the sessions with a hash map keyed by borrowed
 //! strings, so tens of thousands of sessions group in a few milliseconds.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use crate::snapshot::{Activity, Session, share_of_max};
 

@@ -35,7 +35,7 @@ pub struct Sample {
 impl Sample {
     /// Condenses a snapshot.
     pub fn from_snapshot(s: &Snapshot) -> Sample {
-        let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut counts: foldhash::HashMap<&str, u32> = foldhash::HashMapExt::new();
         for session in s.sessions.iter().filter(|x| x.holds_slot()) {
             *counts.entry(session.client_host()).or_default() += 1;
         }

@@ -2,7 +2,7 @@
 //! advice, the wait_timeout advice, the statement timeout per flavor, and
 //! the one my.cnf block a finding ends with.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::FixStep;
 use super::leak::{self, Leak};

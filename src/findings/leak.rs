@@ -5,7 +5,7 @@
 //! `long_running` names it). Counts are per account; the hosts they come
 //! from are listed.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::Severity;
 use super::units::ratio;
@@ -77,7 +77,8 @@ struct Account<'a> {
 /// The leaking accounts, the biggest leak first.
 pub(super) fn detect<'a>(snap: &'a Snapshot, t: &Thresholds) -> Vec<Leak<'a>> {
     let idle_ms = millis(t.idle_over);
-    let used = usize::try_from(snap.counts().connected).unwrap_or(usize::MAX);
+    // Counts::connected, without a pass over the sessions for one number.
+    let used = usize::try_from(snap.status.threads_connected).unwrap_or(usize::MAX);
     let (mut idle_all, mut idle_all_in_trx) = (0usize, 0usize);
     let mut accounts: HashMap<&str, Account> = HashMap::new();
     for s in snap.sessions.iter().filter(|s| s.holds_slot()) {
