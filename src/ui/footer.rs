@@ -102,12 +102,17 @@ fn table_hints(theme: Theme, width: usize, in_fleet: bool) -> Line<'static> {
         // One of a fleet: the way back and to the neighbours come first.
         hints.splice(0..0, keymap::footer_hints(Mode::Server));
     }
+    fit_hints(hints, theme, width)
+}
+
+/// `hints` as one line of `width`: when they do not all fit, the highest
+/// rank goes first (the rightmost among equals), the rest keep their order.
+pub fn fit_hints(mut hints: Vec<keymap::FooterHint>, theme: Theme, width: usize) -> Line<'static> {
     let cost = |h: &keymap::FooterHint| h.keys.chars().count() + 1 + h.word.chars().count();
     let total = |hints: &[keymap::FooterHint]| {
         (hints.iter().map(cost).sum::<usize>() + GAP * hints.len()).saturating_sub(GAP)
     };
     while total(&hints) > width && hints.len() > 1 {
-        // The highest rank, the rightmost among equals.
         let Some(i) = (0..hints.len()).max_by_key(|&i| (hints[i].rank, i)) else {
             break;
         };

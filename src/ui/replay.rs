@@ -53,19 +53,7 @@ pub fn hints(theme: Theme, width: usize) -> Line<'static> {
             .into_iter()
             .filter(|h| h.word == "help" || h.word == "quit"),
     );
-    let cost = |h: &keymap::FooterHint| h.keys.chars().count() + 3 + h.word.chars().count();
-    while hints.iter().map(cost).sum::<usize>() > width + 2 && hints.len() > 1 {
-        let Some(i) = (0..hints.len()).max_by_key(|&i| (hints[i].rank, i)) else {
-            break;
-        };
-        hints.remove(i);
-    }
-    let mut spans = Vec::new();
-    for h in hints {
-        spans.push(Span::styled(h.keys, theme.key()));
-        spans.push(Span::raw(format!(" {}  ", h.word)));
-    }
-    Line::from(spans)
+    super::footer::fit_hints(hints, theme, width)
 }
 
 /// The footer while the go-to prompt is open.
