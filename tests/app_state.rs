@@ -1634,3 +1634,52 @@ fn a_kill_releases_the_held_findings() {
         app.data.findings
     );
 }
+
+/// A plan read with `e` for a statement still running past the threshold
+/// names its worst trait in the long_running finding's evidence.
+#[test]
+fn the_long_running_finding_names_the_plans_worst_trait() {
+    use conntop::explain::{Explained, PlanRow};
+    let long = session(
+        7,
+        "reports",
+        "10.0.0.6:1",
+        "Query",
+        600,
+        "SELECT * FROM big",
+    );
+    let mut app = app_showing(vec![long.clone()]);
+    update(
+        &mut app,
+        Event::Reply(Reply::Explain {
+            id: 7,
+            plan: Ok(Explained::Plan(vec![PlanRow {
+                id: Some(1),
+                select_type: "SIMPLE".into(),
+                table: "big".into(),
+                access: "ALL".into(),
+                possible_keys: None,
+                key: None,
+                rows: Some(2_000_000),
+                extra: String::new(),
+            }])),
+        }),
+    );
+    feed(
+        &mut app,
+        snapshot_at(vec![long], 2, 200, t0() + Duration::from_secs(1), 2),
+    );
+    let f = app
+        .data
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LongRunning)
+        .expect("long_running");
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("Plan of #7") && e.contains("full table scan")),
+        "{:?}",
+        f.evidence
+    );
+}

@@ -83,6 +83,27 @@ pub struct Data {
 }
 
 impl Data {
+    /// A plan read with EXPLAIN (`e`) for a statement still running past the
+    /// threshold names its worst trait in the long_running finding.
+    fn add_plan_evidence(&self, snap: &Snapshot, found: &mut [Finding]) {
+        let Some((id, Ok(crate::explain::Explained::Plan(rows)))) = &self.explain else {
+            return;
+        };
+        let running = snap
+            .sessions
+            .iter()
+            .any(|s| s.id == *id && s.activity() == crate::snapshot::Activity::Running);
+        let Some(worst) = crate::explain::worst(rows).filter(|_| running) else {
+            return;
+        };
+        for f in found
+            .iter_mut()
+            .filter(|f| f.kind == findings::FindingKind::LongRunning)
+        {
+            f.evidence.push(format!("Plan of #{id} (EXPLAIN): {worst}"));
+        }
+    }
+
     /// The next snapshot's findings show as they are (see [`findings::Steady::forget`]).
     pub(super) fn forget_held_findings(&mut self) {
         self.steady.forget();
@@ -128,7 +149,8 @@ impl Data {
                     self.baseline = Some(sample.clone());
                 }
                 self.history.push(sample);
-                let fresh = findings::diagnose(&snap, &self.history, thresholds);
+                let mut fresh = findings::diagnose(&snap, &self.history, thresholds);
+                self.add_plan_evidence(&snap, &mut fresh);
                 let found = self.steady.update(snap.taken_at, fresh);
                 if self.paused {
                     // The screen stays as it was: findings, chart and rates too.
