@@ -142,7 +142,7 @@ pub fn table(snap: &Snapshot, findings: &[Finding]) -> String {
             cell(&x.host, 22),
             cell(x.db.as_deref().unwrap_or(""), 12),
             cell(&x.command, 10),
-            short_ms(x.time_ms),
+            crate::text::session_time(x.time_ms),
             cell(&x.state, 20),
             one_line(x.info.as_deref().unwrap_or(""), 120),
         ));

@@ -11,7 +11,7 @@ use crate::fleet::{self, Servers};
 use crate::kill::executor::{self, Batch};
 use crate::kill::{self, Refusal, Selection};
 use crate::source::Source;
-use crate::text::{one_line, short_ms};
+use crate::text::one_line;
 
 use super::{Failure, attempts, audit_log, connect_error, first_connect_error, safety};
 
@@ -167,7 +167,7 @@ pub(crate) fn kill_on(
                 one_line(&s.user, 32),
                 one_line(s.client_host(), 64),
                 one_line(&s.command, 16),
-                short_ms(s.time_ms),
+                crate::text::session_time(s.time_ms),
                 one_line(s.info.as_deref().unwrap_or(""), 80),
             );
             if let Err(e) = writeln!(out, "{}", line.trim_end()) {

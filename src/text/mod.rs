@@ -238,6 +238,16 @@ pub fn short_duration(d: Duration) -> String {
         .collect()
 }
 
+/// A session's time as the processlist gives it: whole seconds, so under a
+/// second is `0s`, not a false `0ms`.
+pub fn session_time(ms: u64) -> String {
+    if ms < 1000 {
+        "0s".to_string()
+    } else {
+        short_ms(ms)
+    }
+}
+
 /// [`short_duration`] of milliseconds.
 pub fn short_ms(ms: u64) -> String {
     short_duration(Duration::from_millis(ms))

@@ -9,7 +9,7 @@ use crate::app::keymap::{self, Action, Mode};
 use crate::app::pools::YOUNG;
 use crate::app::{Plan, PlanKind};
 use crate::command::KillMode;
-use crate::text::{one_line, short_duration, short_ms};
+use crate::text::{one_line, short_duration};
 use crate::ui::dialogs::session_lines;
 use crate::ui::hint_pieces;
 use crate::ui::overlay::{Overlay, pack};
@@ -74,7 +74,7 @@ fn target_row(s: &crate::snapshot::Session, cols: usize) -> String {
         row.push_str(&cell(&one_line(&s.command, 64), 8));
         row.push(' ');
     }
-    row.push_str(&format!("{:>7} ", short_ms(s.time_ms)));
+    row.push_str(&format!("{:>7} ", crate::text::session_time(s.time_ms)));
     let room = cols.saturating_sub(crate::ui::wrap::width(&row));
     row.push_str(&cut(&one_line(s.info.as_deref().unwrap_or(""), 400), room));
     cut(row.trim_end(), cols)

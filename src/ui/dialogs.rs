@@ -38,7 +38,7 @@ pub fn session_lines(s: &Session, theme: Theme, query_max: Option<usize>) -> Vec
             one_line(s.db.as_deref().unwrap_or("(none)"), 80).into_owned(),
         ),
         field(theme, "Command", one_line(&s.command, 80).into_owned()),
-        field(theme, "Time", short_ms(s.time_ms)),
+        field(theme, "Time", crate::text::session_time(s.time_ms)),
         field(theme, "State", one_line(&s.state, 120).into_owned()),
         field(
             theme,

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use crate::app::App;
 use crate::app::keymap::Mode;
 use crate::explain::{Explained, PlanRow, warnings};
-use crate::text::{one_line, short_ms};
+use crate::text::one_line;
 use crate::ui::hint_pieces;
 use crate::ui::overlay::Overlay;
 use crate::ui::theme::Theme;
@@ -43,7 +43,7 @@ pub fn overlay(app: &App, theme: Theme, screen: Rect, id: u64) -> Overlay {
                     one_line(&s.user, 24),
                     one_line(s.client_host(), 40),
                     one_line(&s.command, 16),
-                    short_ms(s.time_ms)
+                    crate::text::session_time(s.time_ms)
                 )),
             ]));
             lines.push(Line::from(vec![

@@ -76,7 +76,7 @@ fn session_cells(row: &TreeRow, s: &Session, locks: &Graph) -> [String; 8] {
             one_line(s.client_host(), 24)
         ),
         one_line(&s.command, 12).into_owned(),
-        short_ms(s.time_ms),
+        crate::text::session_time(s.time_ms),
         s.trx_age_ms.map(short_ms).unwrap_or_default(),
         behind,
         one_line(&lock, 120).into_owned(),

@@ -11,7 +11,7 @@ use crate::app::keymap::{self, Action};
 use crate::app::rows::Column;
 use crate::app::table::scroll_offset;
 use crate::snapshot::Session;
-use crate::text::{one_line, short_ms};
+use crate::text::one_line;
 use crate::ui::fields::{self, Field, arrow, rows_field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
@@ -66,7 +66,7 @@ fn cell_text(s: &Session, c: Column, marks: &str, width: u16) -> String {
         Column::Host => one_line(&s.host, max).into_owned(),
         Column::Db => one_line(s.db.as_deref().unwrap_or(""), max).into_owned(),
         Column::Command => one_line(&s.command, max).into_owned(),
-        Column::Time => short_ms(s.time_ms),
+        Column::Time => crate::text::session_time(s.time_ms),
         Column::State => one_line(&s.state, max).into_owned(),
         Column::Query => one_line(s.info.as_deref().unwrap_or(""), max).into_owned(),
     };

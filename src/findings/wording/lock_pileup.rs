@@ -20,7 +20,7 @@ fn link(s: &Session) -> String {
             "#{} {} ({})",
             s.id,
             plain(info, CHAIN_QUERY_CHARS),
-            short_ms(s.time_ms)
+            crate::text::session_time(s.time_ms)
         ),
         _ => match s.trx_age_ms {
             Some(age) if s.is_sleeping() => {
@@ -30,7 +30,7 @@ fn link(s: &Session) -> String {
                 "#{} ({} {})",
                 s.id,
                 plain(&s.command, 16),
-                short_ms(s.time_ms)
+                crate::text::session_time(s.time_ms)
             ),
         },
     }
@@ -70,7 +70,7 @@ pub(in crate::findings) fn lock_pileup(p: &LockPileup) -> Finding {
                 plain(&s.user, 24),
                 plain(s.client_host(), HOST_CHARS),
                 plain(&s.command, 16),
-                short_ms(s.time_ms)
+                crate::text::session_time(s.time_ms)
             );
             if let Some(age) = s.trx_age_ms {
                 t.push_str(&format!(", transaction open {}", short_ms(age)));

@@ -13,7 +13,7 @@ fn statement_line(s: &Session) -> String {
         s.id,
         plain(&s.user, 24),
         plain(s.client_host(), HOST_CHARS),
-        short_ms(s.time_ms),
+        crate::text::session_time(s.time_ms),
         plain(&s.command, 16)
     )
 }
