@@ -75,8 +75,17 @@ fn target_row(s: &crate::snapshot::Session, cols: usize) -> String {
         row.push(' ');
     }
     row.push_str(&format!("{:>7} ", crate::text::session_time(s.time_ms)));
+    // The one the warning below is about: killing it rolls a transaction back.
+    let what = match s.trx_age_ms {
+        Some(age) => format!(
+            "[open transaction {}] {}",
+            crate::text::short_ms(age),
+            s.info.as_deref().unwrap_or("")
+        ),
+        None => s.info.clone().unwrap_or_default(),
+    };
     let room = cols.saturating_sub(crate::ui::wrap::width(&row));
-    row.push_str(&cut(&one_line(s.info.as_deref().unwrap_or(""), 400), room));
+    row.push_str(&cut(&one_line(&what, 400), room));
     cut(row.trim_end(), cols)
 }
 
