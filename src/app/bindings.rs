@@ -15,8 +15,8 @@ pub(super) fn table(mode: Mode) -> &'static [Binding] {
         Mode::Detail => DETAIL,
         Mode::Help => HELP,
         Mode::Diagnosis => DIAGNOSIS,
-        Mode::Replay => REPLAY,
-        Mode::GoTo => GO_TO,
+        Mode::Replay => super::replay_bindings::REPLAY,
+        Mode::GoTo => super::replay_bindings::GO_TO,
         Mode::Fleet => super::fleet_bindings::FLEET,
         Mode::Server => super::fleet_bindings::SERVER,
     }
@@ -85,20 +85,8 @@ pub(super) fn actions(mode: Mode) -> &'static [Action] {
             Close,
             Quit,
         ],
-        Mode::Replay => &[
-            StepBack,
-            StepForward,
-            MinuteBack,
-            MinuteForward,
-            NextEvent,
-            PreviousEvent,
-            PlayPause,
-            Slower,
-            Faster,
-            GoTo,
-            Quit,
-        ],
-        Mode::GoTo => &[ApplyFilter, ClearInput, DeleteChar, Quit],
+        Mode::Replay => super::replay_bindings::REPLAY_ACTIONS,
+        Mode::GoTo => super::replay_bindings::GO_TO_ACTIONS,
         Mode::Fleet => super::fleet_bindings::FLEET_ACTIONS,
         Mode::Server => super::fleet_bindings::SERVER_ACTIONS,
     }
@@ -525,108 +513,5 @@ const DIAGNOSIS: &[Binding] = &[
     SCROLL[4],
     SCROLL[5],
     ESC_CLOSES,
-    CTRL_C_QUITS,
-];
-
-/// A replay: these keys come before the table's (whose other keys work).
-const REPLAY: &[Binding] = &[
-    Binding {
-        keys: &[Code(KeyCode::Left)],
-        action: Action::StepBack,
-        hint: Some("back"),
-        help: "one sample back",
-        ..BASE
-    },
-    Binding {
-        keys: &[Code(KeyCode::Right)],
-        action: Action::StepForward,
-        hint: Some("forward"),
-        help: "one sample forward",
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('[')],
-        action: Action::MinuteBack,
-        hint: Some("-1m"),
-        help: "a minute back",
-        section: Section::Move,
-        ..BASE
-    },
-    Binding {
-        keys: &[Char(']')],
-        action: Action::MinuteForward,
-        hint: Some("+1m"),
-        help: "a minute forward",
-        section: Section::Move,
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('n')],
-        action: Action::NextEvent,
-        hint: Some("next event"),
-        help: "next event: usage crossing warn/crit/100%, 1040 refusals, a finding, down",
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('N')],
-        action: Action::PreviousEvent,
-        hint: Some("previous"),
-        help: "previous event",
-        section: Section::Move,
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('p'), Char(' ')],
-        action: Action::PlayPause,
-        hint: Some("play"),
-        help: "play / pause (1x; < and > change the speed)",
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('<')],
-        action: Action::Slower,
-        hint: Some("slower"),
-        help: "play slower",
-        section: Section::View,
-        ..BASE
-    },
-    Binding {
-        keys: &[Char('>')],
-        action: Action::Faster,
-        hint: Some("faster"),
-        help: "play faster: 1x, 10x, 60x, 600x, 3600x",
-        section: Section::View,
-        ..BASE
-    },
-    Binding {
-        keys: &[Char(':')],
-        action: Action::GoTo,
-        hint: Some("go to"),
-        help: "go to a time: 03:12, 2026-11-30 03:12:05 (UTC), -10m, start, end",
-        ..BASE
-    },
-    CTRL_C_QUITS,
-];
-
-/// The go-to prompt of a replay: every other character is typed.
-const GO_TO: &[Binding] = &[
-    Binding {
-        keys: &[Code(KeyCode::Enter)],
-        action: Action::ApplyFilter,
-        hint: Some("go"),
-        ..BASE
-    },
-    Binding {
-        keys: &[Code(KeyCode::Esc)],
-        action: Action::ClearInput,
-        hint: Some("cancel"),
-        ..BASE
-    },
-    Binding {
-        keys: &[Code(KeyCode::Backspace)],
-        action: Action::DeleteChar,
-        hint: Some("delete"),
-        ..BASE
-    },
     CTRL_C_QUITS,
 ];

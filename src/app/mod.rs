@@ -19,6 +19,7 @@ pub mod pools;
 pub mod preview;
 pub mod progress;
 pub mod replay;
+mod replay_bindings;
 pub mod rows;
 pub mod table;
 
