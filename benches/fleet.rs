@@ -14,9 +14,13 @@
 //!
 //! Run with `cargo bench --bench fleet` (it builds `conntop` as well).
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{Tmux, clock_ticks, load_average};
+
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -83,67 +87,6 @@ fn status_field(pid: u32, field: &str) -> Option<u64> {
         .trim()
         .parse()
         .ok()
-}
-
-fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
-}
-
-/// A private tmux server (its own socket file) with one session.
-struct Tmux {
-    socket: PathBuf,
-    session: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S")
-            .arg(&self.socket)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    }
-
-    fn capture(&self) -> String {
-        self.cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    }
-
-    fn pane_pid(&self) -> Option<u32> {
-        let out = self
-            .cmd()
-            .args(["list-panes", "-t", &self.session, "-F", "#{pane_pid}"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd()
-            .args(["kill-session", "-t", &self.session])
-            .status();
-        let _ = std::fs::remove_file(&self.socket);
-    }
 }
 
 fn questions(conn: &mut Conn) -> Result<u64, String> {

@@ -25,8 +25,13 @@
 //!
 //! Run with `cargo bench --bench poller` (it builds `conntop` as well).
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{Tmux, clock_ticks, load_average};
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -282,24 +287,6 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-/// The 1-minute load average: other work on the machine skews wall times.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
-}
-
-fn clock_ticks() -> u64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
-
 /// Soft and hard `Max open files` of this process.
 fn open_files_limit() -> Option<(u64, u64)> {
     let text = std::fs::read_to_string("/proc/self/limits").ok()?;
@@ -550,52 +537,6 @@ struct RealBinary {
     rss_max_mb: f64,
     hwm_mb: f64,
     statements_per_refresh: f64,
-}
-
-/// A private tmux server (its own socket file, removed at the end) with one
-/// 120x40 session.
-struct Tmux {
-    socket: PathBuf,
-    session: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S")
-            .arg(&self.socket)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null());
-        c
-    }
-
-    fn capture(&self) -> String {
-        self.cmd()
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    }
-
-    fn pane_pid(&self) -> Option<u32> {
-        let out = self
-            .cmd()
-            .args(["list-panes", "-t", &self.session, "-F", "#{pane_pid}"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self
-            .cmd()
-            .args(["kill-session", "-t", &self.session])
-            .status();
-        // The server exits with its last session; its socket file stays.
-        let _ = std::fs::remove_file(&self.socket);
-    }
 }
 
 /// A row of the sessions table: one of the held `app` sessions, idle.

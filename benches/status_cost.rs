@@ -21,6 +21,11 @@
 //!
 //! Run with `cargo bench --bench status_cost` (about 2 minutes).
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::load_average;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -192,13 +197,6 @@ fn quantile(v: &[f64], q: f64) -> f64 {
         return 0.0;
     }
     v[((v.len() - 1) as f64 * q).round() as usize]
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
 }
 
 fn err(e: mysql::Error) -> String {

@@ -14,6 +14,11 @@
 //!
 //! Run with `cargo bench --bench ui`.
 
+#[path = "support/mod.rs"]
+mod support;
+
+use support::load_average;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -447,14 +452,6 @@ impl Bench {
     fn key(&mut self, ev: Event) {
         black_box(app::update(&mut self.app, ev));
     }
-}
-
-/// The 1-minute load average: other work on the machine skews the figures.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|t| t.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "?".to_string())
 }
 
 fn ms(d: Duration) -> String {
