@@ -15,20 +15,47 @@ use crate::app::{App, Plan};
 use crate::locks::{Graph, TreeRow, TreeRowKind, Wait};
 use crate::snapshot::Session;
 use crate::text::{one_line, short_ms};
+use crate::ui::fields::{self, Field};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
+use crate::ui::wrap::cut;
 
-/// Columns: header and width.
-const COLUMNS: [(&str, Constraint); 8] = [
-    ("Session", Constraint::Length(16)),
-    ("User@host", Constraint::Length(22)),
-    ("Command", Constraint::Length(8)),
-    ("Time", Constraint::Length(7)),
-    ("Trx", Constraint::Length(7)),
-    ("Behind", Constraint::Length(8)),
-    ("Lock", Constraint::Length(46)),
-    ("Query", Constraint::Fill(1)),
+/// Columns: header and width (0: what is left). The Lock column takes
+/// what is left when the Query column does not fit.
+const COLUMNS: [(&str, u16); 8] = [
+    ("Session", 16),
+    ("User@host", 22),
+    ("Command", 8),
+    ("Time", 7),
+    ("Trx", 7),
+    ("Behind", 8),
+    ("Lock", 46),
+    ("Query", 0),
 ];
+
+/// The columns drawn at `width` (indices into [`COLUMNS`]) and each one's
+/// width: below 120 columns Query goes and Lock takes the rest; below 90 the
+/// Command and Trx columns go and the first two narrow.
+fn columns_for(width: u16) -> Vec<(usize, u16)> {
+    let mut cols: Vec<(usize, u16)> = COLUMNS.iter().map(|(_, w)| *w).enumerate().collect();
+    if width < 120 {
+        cols.retain(|(i, _)| *i != 7);
+        cols[6].1 = 0;
+    }
+    if width < 90 {
+        cols.retain(|(i, _)| *i != 2 && *i != 4);
+        cols[0].1 = 12;
+        cols[1].1 = 18;
+    }
+    // What the fill column gets: the rest, less one column between columns.
+    let fixed: u16 = cols.iter().map(|(_, w)| w).sum();
+    let gaps = u16::try_from(cols.len().saturating_sub(1)).unwrap_or(0);
+    let rest = width.saturating_sub(fixed + gaps);
+    for c in cols.iter_mut().filter(|(_, w)| *w == 0) {
+        c.1 = rest;
+    }
+    cols
+}
 
 /// `└ ` per level below the root, indented.
 fn tree_label(row: &TreeRow) -> String {
@@ -91,7 +118,9 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let sessions = app.sessions();
     let body = layout::rows_in(area);
     let offset = scroll_offset(table.offset, table.cursor, body, table.tree.len());
-    let header = Row::new(COLUMNS.iter().map(|(t, _)| Cell::from(*t))).style(theme.header());
+    let cols = columns_for(area.width);
+    let header =
+        Row::new(cols.iter().map(|&(i, _)| Cell::from(COLUMNS[i].0))).style(theme.header());
     let rows = table
         .tree
         .iter()
@@ -130,26 +159,40 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             if pos == table.cursor {
                 style = theme.selected();
             }
-            Row::new(cells.map(Cell::from)).style(style)
+            // Each cell cut to its column, ending in `…` when cut.
+            Row::new(
+                cols.iter()
+                    .map(|&(i, w)| Cell::from(cut(&cells[i], usize::from(w)))),
+            )
+            .style(style)
         });
-    let title = Line::from(format!(
-        " Locks · {} waiting · {} root {} · {}: detail · {}: kill the top root · {}: next view ",
-        locks.waiting,
-        locks.roots.len(),
-        if locks.roots.len() == 1 {
-            "blocker"
-        } else {
-            "blockers"
-        },
-        keymap::key(Action::Detail),
-        keymap::key(Action::KillBlocker),
-        keymap::key(Action::NextView),
-    ));
+    // Whole fields only: the key hints go first when the line is too wide.
+    let blockers = if locks.roots.len() == 1 {
+        "blocker"
+    } else {
+        "blockers"
+    };
+    let field = |text: String, rank| Field::new(Span::raw(text), rank);
+    let fields = vec![
+        field("Locks".to_string(), 0),
+        field(format!("{} waiting", locks.waiting), 0),
+        field(format!("{} root {blockers}", locks.roots.len()), 0),
+        field(
+            format!("{}: kill the top root", keymap::key(Action::KillBlocker)),
+            1,
+        ),
+        field(format!("{}: detail", keymap::key(Action::Detail)), 2),
+        field(format!("{}: next view", keymap::key(Action::NextView)), 3),
+    ];
+    let room = usize::from(area.width).saturating_sub(2);
+    let mut title = fields::fit(fields, room, Span::raw(" · "));
+    title.spans.insert(0, Span::raw(" "));
+    title.spans.push(Span::raw(" "));
     let mut block = Block::default().borders(Borders::TOP).title(title);
     if app.is_stale() {
         block = block.title(Span::styled(" STALE: not live ", theme.crit()));
     }
-    let widget = Table::new(rows, COLUMNS.map(|(_, w)| w))
+    let widget = Table::new(rows, cols.iter().map(|&(_, w)| Constraint::Length(w)))
         .header(header)
         .block(block)
         .column_spacing(1);
